@@ -1,0 +1,37 @@
+/**
+ * `keyroll bootstrap --tenant T`: the one way in without a key. Creates a `keys:manage` key directly
+ * in the store and prints it once on stdout (everything else goes to stderr, so it can be piped).
+ */
+import { parseInput } from '../../validation';
+import { environmentSchema, tenantSchema } from '../../keys/key-input';
+import { PERMISSIONS } from '../../keys/permissions';
+import { KeyManager } from '../../manage/key-manager';
+import { createDocumentClient } from '../../store/dynamodb-client';
+import { DynamoDbKeyStore } from '../../store/dynamodb-key-store';
+import { tableNamesFromEnv } from '../../store/table-names';
+import { ensureTablesIfLocal } from '../local-setup';
+
+export interface BootstrapOptions {
+  readonly tenant: string;
+  readonly environment?: string;
+  readonly name: string;
+}
+
+export async function bootstrapKey(options: BootstrapOptions): Promise<{ id: string; key: string }> {
+  const tenant = parseInput(tenantSchema, options.tenant, '--tenant');
+  const environment = parseInput(environmentSchema, options.environment ?? process.env.KEYROLL_ENVIRONMENT ?? 'production', '--environment');
+  await ensureTablesIfLocal((line) => process.stderr.write(`${line}\n`));
+  const manager = new KeyManager({ store: new DynamoDbKeyStore(createDocumentClient(), tableNamesFromEnv().keys) });
+  const { record, key } = await manager.create(tenant, {
+    name: options.name,
+    environment,
+    permissions: [PERMISSIONS.keysManage],
+  });
+  return { id: record.id, key };
+}
+
+export async function bootstrapCommand(options: BootstrapOptions): Promise<void> {
+  const { id, key } = await bootstrapKey(options);
+  process.stderr.write(`Created key ${id} with keys:manage for tenant ${options.tenant}. It is shown once; store it now.\n`);
+  process.stdout.write(`${key}\n`);
+}

@@ -1,0 +1,48 @@
+/** `keyroll`: run the local emulator, the service, and the one key-less way in (bootstrap). */
+import { Command, InvalidArgumentError } from 'commander';
+import { bootstrapCommand } from './commands/bootstrap';
+import { localAwsCommand } from './commands/local-aws';
+import { serveCommand } from './commands/serve';
+import { startCommand } from './commands/start';
+
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError('must be a whole number from 0 to 65535 (0 picks a free port).');
+  }
+  return port;
+}
+
+const program = new Command()
+  .name('keyroll')
+  .description('API keys per tenant on AWS: issued, verified, declared as code and rotated.')
+  .showHelpAfterError();
+
+program
+  .command('local-aws')
+  .description('Run the local AWS emulator (moto, extended by keyroll) in the foreground.')
+  .option('--port <port>', 'port to listen on', parsePort, 4566)
+  .action(localAwsCommand);
+
+program
+  .command('bootstrap')
+  .description("Create a tenant's first key with keys:manage directly in the store, and print it once on stdout.")
+  .requiredOption('--tenant <tenant>', 'tenant to create the key for')
+  .option('--environment <environment>', 'production, staging or development (default: KEYROLL_ENVIRONMENT or production)')
+  .option('--name <name>', 'name of the key', 'bootstrap admin')
+  .action(bootstrapCommand);
+
+program
+  .command('serve')
+  .description('Serve the key service over HTTP (port from PORT, default 8787).')
+  .action(serveCommand);
+
+program
+  .command('start')
+  .description('Start everything locally: the emulator, the service, and a first admin key for tenant acme.')
+  .action(startCommand);
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`keyroll: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

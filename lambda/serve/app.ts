@@ -1,0 +1,42 @@
+/** The keyroll HTTP app: every route, one error shape. Served by Node locally and by Lambda in AWS. */
+import { Hono } from 'hono';
+import { errors } from '../errors';
+import { redactKeys } from '../keys/key-format';
+import type { ServeEnv } from './context';
+import type { ServeDeps } from './deps';
+import { classifyError, errorResponse } from './error-response';
+import { apiKeyRoutes } from './routes/api-keys';
+import { healthRoutes } from './routes/health';
+import { legacyApiKeyRoutes } from './routes/legacy-api-keys';
+import { telemetryRoutes } from './routes/telemetry';
+import { verifyRoutes } from './routes/verify';
+import { whoamiRoutes } from './routes/whoami';
+
+export function createApp(deps: ServeDeps): Hono<ServeEnv> {
+  const app = new Hono<ServeEnv>();
+  app.route('/', healthRoutes());
+  app.route('/', whoamiRoutes(deps));
+  app.route('/', verifyRoutes(deps));
+  app.route('/', telemetryRoutes(deps));
+  app.route('/', apiKeyRoutes(deps));
+  app.route('/', legacyApiKeyRoutes(deps));
+
+  app.notFound((c) => errorResponse(c, errors.routeNotFound(c.req.method, truncate(c.req.path))));
+  app.onError((thrown, c) => {
+    const { error, fault } = classifyError(thrown);
+    // Only our own failures are logged, by name and message; never the request's headers or body.
+    if (fault) deps.logger.error('request failed', { path: truncate(c.req.path), error: describe(thrown) });
+    return errorResponse(c, error);
+  });
+  return app;
+}
+
+/** Paths are echoed and logged, so a key pasted into one is masked first. */
+function truncate(path: string): string {
+  const safe = redactKeys(path);
+  return safe.length > 200 ? `${safe.slice(0, 200)}…` : safe;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,14 @@
+/** Everything the HTTP app needs, passed in so the same app serves Node, Lambda and tests. */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Environment } from '../keys/environments';
+import type { KeyManager } from '../manage/key-manager';
+import type { TelemetryStore } from '../telemetry/telemetry-store';
+import type { AuthDeps } from './authenticate';
+
+export interface ServeDeps extends AuthDeps {
+  readonly manager: KeyManager;
+  readonly telemetry: TelemetryStore;
+  /** The environment this service runs as (KEYROLL_ENVIRONMENT). */
+  readonly environment: Environment;
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+}

@@ -1,0 +1,53 @@
+/**
+ * Turns anything thrown while serving into `{"error": {"code", "message"}}` with the right status.
+ * Client mistakes are 4xx with a fix in the message; only our own failures are 5xx, and no stack
+ * trace or presented key ever reaches the response.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import { errors, isKeyrollError, type KeyrollError } from '../errors';
+import type { ServeEnv } from './context';
+import { applyRateLimitHeaders } from './rate-limit-headers';
+
+export const JSON_BODY_LIMIT_BYTES = 16 * 1024;
+
+export function errorResponse(c: Context<ServeEnv>, error: KeyrollError): Response {
+  const response = c.json({ error: { code: error.code, message: error.message } }, error.status as 400);
+  const decision = c.get('rateLimit');
+  if (decision) applyRateLimitHeaders(response.headers, decision);
+  return response;
+}
+
+/** Maps a thrown value to a KeyrollError, and says whether it is ours to log as a fault. */
+export function classifyError(error: unknown): { error: KeyrollError; fault: boolean } {
+  if (isKeyrollError(error)) return { error, fault: error.status >= 500 };
+  if (error instanceof HTTPException) {
+    // Hono raises these for malformed requests it rejects itself (e.g. an oversized body).
+    if (error.status === 413) return { error: errors.payloadTooLarge(JSON_BODY_LIMIT_BYTES), fault: false };
+    return { error: errors.validation('request', `was rejected (${error.status})`, 'Check the method, headers and body.'), fault: false };
+  }
+  if (isStoreUnavailable(error)) return { error: errors.serviceUnavailable(), fault: true };
+  return { error: errors.internal(), fault: true };
+}
+
+const TRANSIENT_AWS_ERRORS = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'TransactionConflictException',
+]);
+
+function isStoreUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: string }).code;
+  return (
+    TRANSIENT_AWS_ERRORS.has(error.name) ||
+    code === 'ECONNREFUSED' ||
+    code === 'ECONNRESET' ||
+    code === 'ETIMEDOUT' ||
+    (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 503
+  );
+}

@@ -1,0 +1,73 @@
+/** `/v1/tenants/{tenant}/api-keys`: create, list, get, update, regenerate and revoke a tenant's keys. */
+import type { Context } from 'hono';
+import { Hono } from 'hono';
+import { createKeyInputSchema, regenerateKeyInputSchema, updateKeyInputSchema } from '../../keys/key-input';
+import { PERMISSIONS } from '../../keys/permissions';
+import { parseInput } from '../../validation';
+import { authenticate } from '../authenticate';
+import type { ServeEnv } from '../context';
+import type { ServeDeps } from '../deps';
+import { JSON_BODY_LIMIT_BYTES } from '../error-response';
+import { limitBody, readJson } from '../json-body';
+import { assertSameCustomer, callerTenant, pathKeyId, scopedCustomerId } from '../tenant-scope';
+import { keyView } from '../views';
+
+export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
+  const routes = new Hono<ServeEnv>();
+  const base = '/v1/tenants/:tenant/api-keys';
+  // `base/*` also matches `base` itself in Hono; registering both would authenticate twice.
+  routes.use(`${base}/*`, authenticate(deps, PERMISSIONS.keysManage), limitBody(JSON_BODY_LIMIT_BYTES));
+
+  /** Loads a key of the caller's tenant (and customer, if the caller is customer-scoped). */
+  const ownKey = async (c: Context<ServeEnv>) => {
+    const record = await deps.manager.get(callerTenant(c), pathKeyId(c));
+    assertSameCustomer(c.get('key'), record);
+    return record;
+  };
+
+  routes.post(base, async (c) => {
+    const tenant = callerTenant(c);
+    const input = parseInput(createKeyInputSchema, await readJson(c), 'body');
+    const customerId = scopedCustomerId(c.get('key'), input.customerId);
+    const { record, key } = await deps.manager.create(tenant, { ...input, customerId });
+    deps.logger.info('key created', { tenant, keyId: record.id, environment: record.environment });
+    return c.json({ ...keyView(record), key }, 201);
+  });
+
+  routes.get(base, async (c) => {
+    const caller = c.get('key');
+    const records = await deps.manager.list(callerTenant(c));
+    const visible = caller.customerId ? records.filter((r) => r.customerId === caller.customerId) : records;
+    const now = Date.now();
+    return c.json({ keys: visible.map((record) => keyView(record, now)) });
+  });
+
+  routes.get(`${base}/:id`, async (c) => c.json(keyView(await ownKey(c))));
+
+  routes.patch(`${base}/:id`, async (c) => {
+    const input = parseInput(updateKeyInputSchema, await readJson(c), 'body');
+    const record = await ownKey(c);
+    const updated = await deps.manager.update(record.tenant, record.id, input);
+    deps.logger.info('key updated', { tenant: record.tenant, keyId: record.id, fields: Object.keys(input) });
+    return c.json(keyView(updated));
+  });
+
+  const revokeRoute = async (c: Context<ServeEnv>) => {
+    const record = await ownKey(c);
+    const revoked = await deps.manager.revoke(record.tenant, record.id);
+    deps.logger.info('key revoked', { tenant: record.tenant, keyId: record.id });
+    return c.json(keyView(revoked));
+  };
+  routes.delete(`${base}/:id`, revokeRoute);
+  routes.post(`${base}/:id/revoke`, revokeRoute);
+
+  routes.post(`${base}/:id/regenerate`, async (c) => {
+    const input = parseInput(regenerateKeyInputSchema, await readJson(c, {}), 'body');
+    const record = await ownKey(c);
+    const { record: regenerated, key } = await deps.manager.regenerate(record.tenant, record.id, input);
+    deps.logger.info('key regenerated', { tenant: record.tenant, keyId: record.id, graceSeconds: input.graceSeconds ?? 0 });
+    return c.json({ ...keyView(regenerated), key });
+  });
+
+  return routes;
+}

@@ -1,0 +1,67 @@
+/**
+ * `/auth/{tenant}/apiKeys`: the widely used minimal shape, for clients written against it. Keys made
+ * here get this service's environment, `telemetry:write`, the default rate limit (6000 per 60 s),
+ * no expiry, no tags, and the caller's customer scope if it has one.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { nameSchema } from '../../keys/key-input';
+import { DEFAULT_RATE_LIMIT } from '../../keys/key-record';
+import { PERMISSIONS } from '../../keys/permissions';
+import { parseInput } from '../../validation';
+import { authenticate } from '../authenticate';
+import type { ServeEnv } from '../context';
+import type { ServeDeps } from '../deps';
+import { JSON_BODY_LIMIT_BYTES } from '../error-response';
+import { limitBody, readJson } from '../json-body';
+import { assertSameCustomer, callerTenant, pathKeyId } from '../tenant-scope';
+
+export const LEGACY_KEY_PERMISSIONS = [PERMISSIONS.telemetryWrite];
+
+const legacyCreateSchema = z.strictObject({ name: nameSchema }, { error: 'must be a JSON object like {"name": "my integration"}' });
+
+export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
+  const routes = new Hono<ServeEnv>();
+  const base = '/auth/:tenant/apiKeys';
+  // `base/*` also matches `base` itself in Hono; registering both would authenticate twice.
+  routes.use(`${base}/*`, authenticate(deps, PERMISSIONS.keysManage), limitBody(JSON_BODY_LIMIT_BYTES));
+
+  routes.get(base, async (c) => {
+    const caller = c.get('key');
+    const records = await deps.manager.list(callerTenant(c));
+    const keys = records
+      .filter((r) => !r.revokedAt && (!caller.customerId || r.customerId === caller.customerId))
+      .map((r) => ({ id: r.id, name: r.name }));
+    return c.json({ keys });
+  });
+
+  routes.post(base, async (c) => {
+    const tenant = callerTenant(c);
+    const { name } = parseInput(legacyCreateSchema, await readJson(c), 'body');
+    const { record, key } = await deps.manager.create(tenant, {
+      name,
+      environment: deps.environment,
+      permissions: LEGACY_KEY_PERMISSIONS,
+      rateLimit: DEFAULT_RATE_LIMIT,
+      customerId: c.get('key').customerId,
+    });
+    deps.logger.info('key created', { tenant, keyId: record.id, environment: record.environment, route: 'legacy' });
+    return c.json({ id: record.id, name: record.name, key }, 201);
+  });
+
+  routes.get(`${base}/:keyId`, async (c) => {
+    const record = await deps.manager.get(callerTenant(c), pathKeyId(c, 'keyId'));
+    assertSameCustomer(c.get('key'), record);
+    return c.json({ id: record.id, name: record.name });
+  });
+
+  routes.delete(`${base}/:keyId`, async (c) => {
+    const record = await deps.manager.get(callerTenant(c), pathKeyId(c, 'keyId'));
+    assertSameCustomer(c.get('key'), record);
+    await deps.manager.revoke(record.tenant, record.id);
+    deps.logger.info('key revoked', { tenant: record.tenant, keyId: record.id, route: 'legacy' });
+    return c.json({ message: `API key ${record.id} revoked.` });
+  });
+
+  return routes;
+}

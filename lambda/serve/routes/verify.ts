@@ -1,0 +1,57 @@
+/**
+ * `POST /v1/verify {key, permission?}`: lets other services check a key without holding one. A
+ * verification is a use of the key: it counts towards the key's rate limit and usage.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { VerificationCode } from '../../errors';
+import type { ApiKeyRecord } from '../../keys/key-record';
+import { hasPermission, PERMISSION_PATTERN } from '../../keys/permissions';
+import type { RateLimitDecision } from '../../rate-limit/rate-limiter';
+import { parseInput } from '../../validation';
+import type { ServeEnv } from '../context';
+import type { ServeDeps } from '../deps';
+import { limitBody, readJson } from '../json-body';
+
+const verifyInputSchema = z.strictObject(
+  {
+    key: z.string('must be the API key to check, as a string').min(1, 'must not be empty').max(256, 'is too long to be a keyroll key'),
+    permission: z.string().regex(PERMISSION_PATTERN, 'must look like `resource:action`, e.g. `telemetry:write`').optional(),
+  },
+  { error: 'must be a JSON object like {"key": "kr_live_…", "permission": "telemetry:write"}' },
+);
+
+export function verifyRoutes(deps: ServeDeps): Hono<ServeEnv> {
+  const routes = new Hono<ServeEnv>();
+  routes.post('/v1/verify', limitBody(4096), async (c) => {
+    const input = parseInput(verifyInputSchema, await readJson(c), 'body');
+    const verification = await deps.verifier.verify(input.key);
+    if (!verification.ok) {
+      if (verification.key) deps.usage.record(verification.key.tenant, verification.key.id, true);
+      return c.json(answer(verification.code, verification.key));
+    }
+    const key = verification.key;
+    const decision = await deps.rateLimiter.consume(key.id, key.rateLimit);
+    const code: VerificationCode | 'VALID' = !decision.allowed
+      ? 'RATE_LIMIT_EXCEEDED'
+      : input.permission && !hasPermission(key.permissions, input.permission)
+        ? 'INSUFFICIENT_PERMISSIONS'
+        : 'VALID';
+    deps.usage.record(key.tenant, key.id, code !== 'VALID');
+    return c.json(answer(code, key, decision));
+  });
+  return routes;
+}
+
+function answer(code: VerificationCode | 'VALID', key?: ApiKeyRecord, decision?: RateLimitDecision) {
+  return {
+    valid: code === 'VALID',
+    code,
+    keyId: key?.id ?? null,
+    tenant: key?.tenant ?? null,
+    environment: key?.environment ?? null,
+    permissions: key?.permissions ?? [],
+    customerId: key?.customerId ?? null,
+    ratelimit: decision ? { limit: decision.limit, remaining: decision.remaining, reset: decision.reset } : null,
+  };
+}

@@ -1,0 +1,21 @@
+/** `GET /v1/whoami`: the calling key's identity, straight from the verified record; no other I/O. */
+import { Hono } from 'hono';
+import { authenticate } from '../authenticate';
+import type { ServeEnv } from '../context';
+import type { ServeDeps } from '../deps';
+
+export function whoamiRoutes(deps: ServeDeps): Hono<ServeEnv> {
+  const routes = new Hono<ServeEnv>();
+  routes.get('/v1/whoami', authenticate(deps), (c) => {
+    const key = c.get('key');
+    return c.json({
+      keyId: key.id,
+      tenant: key.tenant,
+      name: key.name,
+      environment: key.environment,
+      permissions: key.permissions,
+      customerId: key.customerId ?? null,
+    });
+  });
+  return routes;
+}

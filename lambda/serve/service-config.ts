@@ -1,0 +1,26 @@
+/** The service's settings, read once from the environment with errors that say how to fix them. */
+import { ENVIRONMENTS, type Environment, isEnvironment } from '../keys/environments';
+import { type TableNames, tableNamesFromEnv } from '../store/table-names';
+import { DEFAULT_EXTRA_KEY_HEADERS } from './presented-key';
+
+export interface ServiceConfig {
+  /** KEYROLL_ENVIRONMENT. @default 'production' */
+  readonly environment: Environment;
+  /** KEYROLL_API_KEY_HEADERS, comma-separated. @default ['x-tlm-key'] */
+  readonly extraKeyHeaders: readonly string[];
+  readonly tables: TableNames;
+}
+
+export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const environment = env.KEYROLL_ENVIRONMENT || 'production';
+  if (!isEnvironment(environment)) {
+    throw new Error(
+      `KEYROLL_ENVIRONMENT is "${environment}"; set it to one of ${ENVIRONMENTS.join(', ')} (or leave it unset for production).`,
+    );
+  }
+  const extraKeyHeaders =
+    env.KEYROLL_API_KEY_HEADERS === undefined
+      ? DEFAULT_EXTRA_KEY_HEADERS
+      : env.KEYROLL_API_KEY_HEADERS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  return { environment, extraKeyHeaders, tables: tableNamesFromEnv(env) };
+}

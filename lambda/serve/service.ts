@@ -1,0 +1,83 @@
+/**
+ * The composition root: builds the store, verifier, rate limiter, usage recorder and key manager
+ * from configuration, and wires them into the app. The only place that knows every concrete part.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Hono } from 'hono';
+import { KeyManager } from '../manage/key-manager';
+import { DynamoDbRateLimitStore, LeasedRateLimiter } from '../rate-limit';
+import { createDocumentClient } from '../store/dynamodb-client';
+import { DynamoDbKeyStore } from '../store/dynamodb-key-store';
+import { DynamoDbTelemetryStore } from '../telemetry/telemetry-store';
+import { UsageRecorder } from '../usage/usage-recorder';
+import { KeyVerifier, type KeyVerifierOptions } from '../verify/key-verifier';
+import { createApp } from './app';
+import type { ServeEnv } from './context';
+import type { ServeDeps } from './deps';
+import { type ServiceConfig, serviceConfigFromEnv } from './service-config';
+
+export interface ServiceOptions {
+  /** @default serviceConfigFromEnv() */
+  readonly config?: ServiceConfig;
+  /** @default createDocumentClient() — tests pass one with fault-injecting middleware. */
+  readonly documentClient?: DynamoDBDocumentClient;
+  /** Usage flushes on a timer (servers) or at the end of a request when due (Lambda). @default true */
+  readonly autoFlushUsage?: boolean;
+  readonly cache?: KeyVerifierOptions['cache'];
+  readonly logger?: Logger;
+}
+
+export interface Service {
+  readonly app: Hono<ServeEnv>;
+  readonly deps: ServeDeps;
+  /** Flushes usage and hands back leased rate-limit quota. */
+  close(): Promise<void>;
+}
+
+export function createService(options: ServiceOptions = {}): Service {
+  const config = options.config ?? serviceConfigFromEnv();
+  const logger = options.logger ?? new Logger({ serviceName: 'keyroll' });
+  const documentClient = options.documentClient ?? createDocumentClient();
+  const store = new DynamoDbKeyStore(documentClient, config.tables.keys);
+  const verifier = new KeyVerifier({
+    store,
+    environment: config.environment,
+    cache: options.cache,
+    onRefreshError: (error) => logger.warn('key cache refresh failed; serving the cached record', { error: String(error) }),
+  });
+  const rateLimiter = new LeasedRateLimiter({
+    store: new DynamoDbRateLimitStore(documentClient, config.tables.rateLimits),
+    logger,
+  });
+  const usage = new UsageRecorder({
+    store,
+    autoFlush: options.autoFlushUsage ?? true,
+    onFlushError: (error) => logger.warn('usage flush failed; will retry', { error: String(error) }),
+  });
+  const manager = new KeyManager({
+    store,
+    onKeyChanged: (keyId, record) => {
+      verifier.forgetKey(keyId);
+      // A hash probed before the key existed is cached as unknown; forget that too.
+      verifier.forgetSecretHash(record.secretHash);
+    },
+  });
+  const deps: ServeDeps = {
+    verifier,
+    rateLimiter,
+    usage,
+    extraKeyHeaders: config.extraKeyHeaders,
+    manager,
+    telemetry: new DynamoDbTelemetryStore(documentClient, config.tables.telemetry),
+    environment: config.environment,
+    logger,
+  };
+  return {
+    app: createApp(deps),
+    deps,
+    close: async () => {
+      await Promise.all([usage.close(), rateLimiter.close()]);
+    },
+  };
+}

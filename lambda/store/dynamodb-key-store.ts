@@ -1,0 +1,221 @@
+/**
+ * KeyStore on one DynamoDB table. Two kinds of item share it:
+ * - the key record, `pk = TENANT#<tenant>`, `sk = KEY#<id>` (listing a tenant is one Query);
+ * - a secret pointer, `pk = SECRET#<sha256>`, `sk = SECRET`, naming the key a secret opens.
+ * The record is the authority on which secrets are valid; pointers are only an index, so a stale
+ * pointer (a regenerated-away or revoked secret) can never open a key.
+ */
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  paginateQuery,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { ApiKeyRecord } from '../keys/key-record';
+import type { KeyStore, SaveResult, UsageDelta } from './key-store';
+
+const SECRET_SK = 'SECRET';
+/** Pointers of retired secrets linger a day past their grace, then DynamoDB's TTL removes them. */
+const POINTER_LINGER_SECONDS = 24 * 3600;
+const USAGE_WRITE_CONCURRENCY = 8;
+
+export const keyItemKey = (tenant: string, id: string) => ({ pk: `TENANT#${tenant}`, sk: `KEY#${id}` });
+export const secretItemKey = (secretHash: string) => ({ pk: `SECRET#${secretHash}`, sk: SECRET_SK });
+
+export class DynamoDbKeyStore implements KeyStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async insertKey(record: ApiKeyRecord): Promise<void> {
+    await this.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...keyItemKey(record.tenant, record.id), kind: 'key', ...record },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: pointerItem(record, record.secretHash),
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+  }
+
+  async getKey(tenant: string, id: string): Promise<ApiKeyRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keyItemKey(tenant, id), ConsistentRead: true }),
+    );
+    return Item ? recordFromItem(Item) : undefined;
+  }
+
+  async listKeys(tenant: string): Promise<ApiKeyRecord[]> {
+    const records: ApiKeyRecord[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keyItemKey(tenant, '').pk, ':prefix': 'KEY#' },
+      },
+    );
+    for await (const page of pages) records.push(...(page.Items ?? []).map(recordFromItem));
+    return records;
+  }
+
+  async findKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | undefined> {
+    const { Item: pointer } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: secretItemKey(secretHash), ConsistentRead: true }),
+    );
+    if (!pointer) return undefined;
+    return this.getKey(String(pointer.tenant), String(pointer.keyId));
+  }
+
+  async saveKeyChanges(previous: ApiKeyRecord, next: ApiKeyRecord): Promise<SaveResult> {
+    const update = {
+      TableName: this.tableName,
+      Key: keyItemKey(previous.tenant, previous.id),
+      ...configurationUpdate(next),
+      ConditionExpression: 'version = :previousVersion AND attribute_not_exists(revokedAt)',
+    };
+    update.ExpressionAttributeValues[':previousVersion'] = previous.version;
+    try {
+      if (next.secretHash === previous.secretHash) {
+        await this.client.send(new UpdateCommand(update));
+      } else {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Update: update },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: pointerItem(next, next.secretHash),
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
+              },
+              { Put: { TableName: this.tableName, Item: retiredPointerItem(previous, next) } },
+            ],
+          }),
+        );
+      }
+      return 'saved';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'conflict';
+      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+        return 'conflict';
+      }
+      throw error;
+    }
+  }
+
+  async recordUsage(deltas: readonly UsageDelta[]): Promise<void> {
+    const queue = [...deltas];
+    const worker = async () => {
+      for (let delta = queue.shift(); delta; delta = queue.shift()) await this.addUsage(delta);
+    };
+    await Promise.all(Array.from({ length: Math.min(USAGE_WRITE_CONCURRENCY, queue.length) }, worker));
+  }
+
+  /**
+   * Counters are added atomically; lastUsedAt is only set when newer, so batches flushed out of
+   * order by several instances never move it backwards. The record must exist: usage never
+   * creates a stub item.
+   */
+  private async addUsage(delta: UsageDelta): Promise<void> {
+    const base = {
+      TableName: this.tableName,
+      Key: keyItemKey(delta.tenant, delta.keyId),
+    };
+    const counters = { ':requests': delta.requests, ':errors': delta.errors };
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          ...base,
+          UpdateExpression: 'ADD requestCount :requests, errorCount :errors SET lastUsedAt = :at',
+          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :at)',
+          ExpressionAttributeValues: { ...counters, ':at': delta.lastUsedAt },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            ...base,
+            UpdateExpression: 'ADD requestCount :requests, errorCount :errors',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: counters,
+          }),
+        );
+      } catch (retryError) {
+        // The key was deleted from the table: its usage has nowhere to go.
+        if (!(retryError instanceof ConditionalCheckFailedException)) throw retryError;
+      }
+    }
+  }
+}
+
+function pointerItem(record: ApiKeyRecord, secretHash: string) {
+  return { ...secretItemKey(secretHash), kind: 'secret', tenant: record.tenant, keyId: record.id };
+}
+
+/** The replaced secret's pointer: kept while it is in grace, then expired by TTL. */
+function retiredPointerItem(previous: ApiKeyRecord, next: ApiKeyRecord) {
+  const grace = next.graceSecrets.find((secret) => secret.hash === previous.secretHash);
+  const until = grace ? Date.parse(grace.validUntil) : Date.parse(next.updatedAt);
+  return { ...pointerItem(previous, previous.secretHash), ttl: Math.ceil(until / 1000) + POINTER_LINGER_SECONDS };
+}
+
+/** SET every field a key's owner may change; REMOVE expiresAt when it was cleared. */
+function configurationUpdate(next: ApiKeyRecord) {
+  const fields = {
+    name: next.name,
+    permissions: next.permissions,
+    rateLimit: next.rateLimit,
+    enabled: next.enabled,
+    tags: next.tags,
+    start: next.start,
+    secretHash: next.secretHash,
+    graceSecrets: next.graceSecrets,
+    updatedAt: next.updatedAt,
+    version: next.version,
+    ...(next.expiresAt ? { expiresAt: next.expiresAt } : {}),
+    ...(next.revokedAt ? { revokedAt: next.revokedAt } : {}),
+  };
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const sets = Object.entries(fields).map(([field, value]) => {
+    names[`#${field}`] = field;
+    values[`:${field}`] = value;
+    return `#${field} = :${field}`;
+  });
+  const removeExpiry = next.expiresAt ? '' : ' REMOVE expiresAt';
+  return {
+    UpdateExpression: `SET ${sets.join(', ')}${removeExpiry}`,
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: values,
+  };
+}
+
+function recordFromItem(item: Record<string, unknown>): ApiKeyRecord {
+  const { pk: _pk, sk: _sk, kind: _kind, ...record } = item;
+  return {
+    requestCount: 0,
+    errorCount: 0,
+    graceSecrets: [],
+    tags: [],
+    ...record,
+  } as unknown as ApiKeyRecord;
+}

@@ -1,0 +1,55 @@
+/**
+ * Creates keyroll's tables when they are missing, for local runs against the emulator only. In AWS
+ * the platform stack owns the tables; creating them from the service would hide a broken deploy.
+ */
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { TABLE_KEY_SCHEMA, type TableNames } from './table-names';
+
+/** True when the SDK is pointed at a loopback endpoint (`AWS_ENDPOINT_URL=http://127.0.0.1:…`). */
+export function isLocalEndpoint(endpoint: string | undefined = process.env.AWS_ENDPOINT_URL): boolean {
+  if (!endpoint) return false;
+  try {
+    const host = new URL(endpoint).hostname;
+    return host === 'localhost' || host === '127.0.0.1' || host === '::1' || host === '[::1]';
+  } catch {
+    return false;
+  }
+}
+
+export async function ensureLocalTables(tables: TableNames, client = new DynamoDBClient({})): Promise<string[]> {
+  if (!isLocalEndpoint()) {
+    throw new Error(
+      'Refusing to create tables: AWS_ENDPOINT_URL is not a local endpoint. In AWS, deploy the platform stack (npm run deploy) to create them.',
+    );
+  }
+  const created: string[] = [];
+  for (const tableName of Object.values(tables)) {
+    if (await tableExists(client, tableName)) continue;
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: TABLE_KEY_SCHEMA.partitionKey, AttributeType: 'S' },
+          { AttributeName: TABLE_KEY_SCHEMA.sortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: TABLE_KEY_SCHEMA.partitionKey, KeyType: 'HASH' },
+          { AttributeName: TABLE_KEY_SCHEMA.sortKey, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    created.push(tableName);
+  }
+  return created;
+}
+
+async function tableExists(client: DynamoDBClient, tableName: string): Promise<boolean> {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return true;
+  } catch (error) {
+    if (error instanceof ResourceNotFoundException) return false;
+    throw error;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Decides whether a presented key may be used: format and checksum, environment, then the record
+ * (from cache or store), its secret, revocation, disabling and expiry. Warm calls are synchronous.
+ */
+import type { VerificationCode } from '../errors';
+import type { Environment } from '../keys/environments';
+import { parseKey } from '../keys/key-format';
+import { type ApiKeyRecord, acceptsSecret, keyStatus } from '../keys/key-record';
+import { hashSecret } from '../keys/secret-hash';
+import type { KeyStore } from '../store/key-store';
+import { KeyCache, type KeyCacheOptions } from './key-cache';
+
+export type Verification =
+  | { readonly ok: true; readonly key: ApiKeyRecord }
+  | { readonly ok: false; readonly code: VerificationCode; readonly key?: ApiKeyRecord };
+
+export interface KeyVerifierOptions {
+  readonly store: Pick<KeyStore, 'findKeyBySecretHash'>;
+  /** The environment this service runs as; keys of another environment are refused. */
+  readonly environment: Environment;
+  readonly cache?: KeyCacheOptions;
+  /** @default Date.now */
+  readonly clock?: () => number;
+  /** Told when a background refresh fails; the stale entry keeps serving until maxStaleMs. */
+  readonly onRefreshError?: (error: unknown) => void;
+}
+
+const MISSING: Verification = { ok: false, code: 'MISSING_API_KEY' };
+const INVALID: Verification = { ok: false, code: 'INVALID_API_KEY' };
+const WRONG_ENVIRONMENT: Verification = { ok: false, code: 'ENVIRONMENT_MISMATCH' };
+
+export class KeyVerifier {
+  readonly cache: KeyCache;
+  private readonly inFlight = new Map<string, Promise<ApiKeyRecord | undefined>>();
+  private readonly clock: () => number;
+
+  constructor(private readonly options: KeyVerifierOptions) {
+    this.cache = new KeyCache(options.cache);
+    this.clock = options.clock ?? Date.now;
+  }
+
+  verify(presented: string | undefined): Verification | Promise<Verification> {
+    if (!presented) return MISSING;
+    const parsed = parseKey(presented);
+    // Refused before any I/O: a checksum failure or another environment's key never reaches the store.
+    if (!parsed) return INVALID;
+    if (parsed.environment !== this.options.environment) return WRONG_ENVIRONMENT;
+    const secretHash = hashSecret(presented);
+    const now = this.clock();
+    const cached = this.cache.get(secretHash);
+    if (cached) {
+      const freshness = this.cache.freshness(cached, now);
+      if (freshness !== 'expired') {
+        if (freshness === 'stale') this.refresh(secretHash).catch((error) => this.options.onRefreshError?.(error));
+        return judge(cached.record, secretHash, now);
+      }
+    }
+    return this.refresh(secretHash).then((record) => judge(record, secretHash, this.clock()));
+  }
+
+  /** Drops a key from this instance's cache; call after changing it so the change applies at once. */
+  forgetKey(keyId: string): void {
+    this.cache.forgetKey(keyId);
+  }
+
+  forgetSecretHash(secretHash: string): void {
+    this.cache.forgetHash(secretHash);
+  }
+
+  /** One store read per hash at a time, however many requests are waiting for it. */
+  private refresh(secretHash: string): Promise<ApiKeyRecord | undefined> {
+    let pending = this.inFlight.get(secretHash);
+    if (!pending) {
+      pending = this.options.store
+        .findKeyBySecretHash(secretHash)
+        .then((record) => {
+          this.cache.set(secretHash, record, this.clock());
+          return record;
+        })
+        .finally(() => this.inFlight.delete(secretHash));
+      this.inFlight.set(secretHash, pending);
+    }
+    return pending;
+  }
+}
+
+function judge(record: ApiKeyRecord | undefined, secretHash: string, now: number): Verification {
+  if (!record || !acceptsSecret(record, secretHash, now)) return INVALID;
+  switch (keyStatus(record, now)) {
+    case 'active':
+      return { ok: true, key: record };
+    case 'revoked':
+      return INVALID;
+    case 'expired':
+      return { ok: false, code: 'KEY_EXPIRED', key: record };
+    case 'inactive':
+      return { ok: false, code: 'KEY_DISABLED', key: record };
+  }
+}
