@@ -1,0 +1,137 @@
+"""Starts moto in server mode with keyroll's runtime patches: IoT tagging and Docker-free Lambda Invoke.
+
+    python3 moto_launcher.py [--host 127.0.0.1] [--port 0] [--quiet] [--exit-with-stdin]
+
+moto's installed files are never edited: this script imports moto, patches classes in memory
+(see moto_iot_tags.py and moto_lambda_invoke.py), then serves moto's own WSGI app. Once the
+socket listens it prints one line to stdout, `keyroll-local-aws: {"event": "ready", ...}`;
+startup failures print `{"event": "error", "code": ..., "message": ...}` on the same prefix and
+exit non-zero. local-aws.ts reads these lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import threading
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ANNOUNCE_PREFIX = "keyroll-local-aws: "
+
+
+def announce(message: dict[str, Any]) -> None:
+    print(ANNOUNCE_PREFIX + json.dumps(message), flush=True)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default: 0)")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.add_argument("--exit-with-stdin", action="store_true",
+                        help="stop when stdin closes, so the emulator dies with the process that started it")
+    parser.add_argument("--node", default="node", help="node binary that runs Lambda handlers (default: node)")
+    parser.add_argument("--sdk-node-modules",
+                        help="a node_modules folder holding @aws-sdk, offered to handlers the way Lambda's runtime provides the SDK")
+    return parser.parse_args(argv)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    # Bound here rather than by werkzeug, which prints and sys.exit()s on a taken port: this way
+    # a taken port becomes a clear error for the caller, and port 0 yields the port chosen.
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(128)
+    return sock
+
+
+def runtime_node_path(scratch: str, sdk_node_modules: str | None) -> str | None:
+    """A folder holding only a link to @aws-sdk, like /var/runtime/node_modules in Lambda."""
+    if not sdk_node_modules or not os.path.isdir(os.path.join(sdk_node_modules, "@aws-sdk")):
+        return None
+    folder = os.path.join(scratch, "runtime-node_modules")
+    os.makedirs(folder)
+    os.symlink(os.path.join(os.path.abspath(sdk_node_modules), "@aws-sdk"), os.path.join(folder, "@aws-sdk"))
+    return folder
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    try:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+    except ImportError as error:
+        announce({"event": "error", "code": "MOTO_MISSING", "message": f"Cannot import moto server mode: {error}"})
+        return 2
+
+    # Keep the source folder free of __pycache__ from our own modules.
+    sys.dont_write_bytecode = True
+    sys.path.insert(0, HERE)
+    import moto_iot_tags
+    import moto_lambda_invoke
+    from lambda_code_cache import CodeCache
+    from lambda_node_process import NodeProcesses
+
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as error:
+        code = "PORT_IN_USE" if error.errno == errno.EADDRINUSE else "BIND_FAILED"
+        announce({"event": "error", "code": code, "message": f"Cannot listen on {args.host}:{args.port}: {error.strerror}"})
+        return 3
+    port = sock.getsockname()[1]
+    connect_host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    endpoint = f"http://[{connect_host}]:{port}" if ":" in connect_host else f"http://{connect_host}:{port}"
+    # moto reads MOTO_PORT when it builds URLs that point back at itself.
+    os.environ["MOTO_PORT"] = str(port)
+
+    scratch = tempfile.mkdtemp(prefix="keyroll-local-aws-")
+    processes = NodeProcesses(args.node, os.path.join(HERE, "run-node-handler.cjs"), scratch)
+    code_root = os.path.join(scratch, "code")
+    os.makedirs(code_root)
+    moto_iot_tags.install()
+    moto_lambda_invoke.install(
+        moto_lambda_invoke.LocalInvoker(endpoint, processes, CodeCache(code_root), runtime_node_path(scratch, args.sdk_node_modules))
+    )
+
+    if args.quiet:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server(args.host, port, DomainDispatcherApplication(create_backend_app), threaded=True, fd=sock.fileno())
+    sock.close()  # make_server holds its own duplicate of the descriptor
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, lambda *_: stop.set())
+    if args.exit_with_stdin:
+        threading.Thread(target=lambda: (sys.stdin.buffer.read(), stop.set()), daemon=True).start()
+
+    # Served from a thread: server.shutdown() must not run on the thread inside serve_forever().
+    serving = threading.Thread(target=server.serve_forever, daemon=True)
+    serving.start()
+    announce({"event": "ready", "endpoint": endpoint, "port": port, "pid": os.getpid()})
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.shutdown()
+        processes.kill_all()
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
