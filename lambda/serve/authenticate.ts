@@ -9,8 +9,7 @@ import type { RateLimiter } from '../rate-limit/rate-limiter';
 import type { UsageRecorder } from '../usage/usage-recorder';
 import type { KeyVerifier } from '../verify/key-verifier';
 import type { ServeEnv } from './context';
-import { presentedKey } from './presented-key';
-import { applyRateLimitHeaders } from './rate-limit-headers';
+import { headerReader, presentedKey } from './presented-key';
 
 export interface AuthDeps {
   readonly verifier: KeyVerifier;
@@ -21,7 +20,7 @@ export interface AuthDeps {
 
 export function authenticate(deps: AuthDeps, permission?: string): MiddlewareHandler<ServeEnv> {
   return async (c, next) => {
-    const pendingVerification = deps.verifier.verify(presentedKey(c.req.raw.headers, deps.extraKeyHeaders));
+    const pendingVerification = deps.verifier.verify(presentedKey(headerReader(c), deps.extraKeyHeaders));
     const verification = pendingVerification instanceof Promise ? await pendingVerification : pendingVerification;
     if (!verification.ok) {
       // A known key that is disabled or expired still counts as used, and as an error.
@@ -37,8 +36,8 @@ export function authenticate(deps: AuthDeps, permission?: string): MiddlewareHan
     try {
       if (!decision.allowed) throw errors.verification('RATE_LIMIT_EXCEEDED');
       if (permission && !hasPermission(key.permissions, permission)) throw errors.insufficientPermissions(permission);
+      // Routes answer through `respond`, which adds the X-RateLimit-* headers from `rateLimit`.
       await next();
-      applyRateLimitHeaders(c.res.headers, decision);
       failed = c.res.status >= 400;
     } finally {
       deps.usage.record(key.tenant, key.id, failed);

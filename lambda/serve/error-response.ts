@@ -7,15 +7,12 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { errors, isKeyrollError, type KeyrollError } from '../errors';
 import type { ServeEnv } from './context';
-import { applyRateLimitHeaders } from './rate-limit-headers';
+import { respond } from './respond';
 
 export const JSON_BODY_LIMIT_BYTES = 16 * 1024;
 
 export function errorResponse(c: Context<ServeEnv>, error: KeyrollError): Response {
-  const response = c.json({ error: { code: error.code, message: error.message } }, error.status as 400);
-  const decision = c.get('rateLimit');
-  if (decision) applyRateLimitHeaders(response.headers, decision);
-  return response;
+  return respond(c, { error: { code: error.code, message: error.message } }, error.status);
 }
 
 /** Maps a thrown value to a KeyrollError, and says whether it is ours to log as a fault. */

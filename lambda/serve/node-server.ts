@@ -1,10 +1,11 @@
 /** Serves the app over HTTP with Node (local runs, `keyroll serve`, tests and the benchmark). */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createService, type ServiceOptions } from './service';
+import { createService, type Service, type ServiceOptions } from './service';
 
 export interface RunningServer {
   readonly url: string;
+  readonly service: Service;
   readonly port: number;
   stop(): Promise<void>;
 }
@@ -19,6 +20,7 @@ export async function startServer(port: number, options: ServiceOptions = {}, ho
   const actualPort = (server.address() as AddressInfo).port;
   return {
     url: `http://${hostname}:${actualPort}`,
+    service,
     port: actualPort,
     stop: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,20 +1,42 @@
 /** Where a caller may put its key: `x-api-key`, `Authorization: Bearer`, or configured extra headers. */
+import type { IncomingMessage } from 'node:http';
+import type { Context } from 'hono';
 
 /** Extra header names accepted besides `x-api-key` and `Authorization`. @default ['x-tlm-key'] */
 export const DEFAULT_EXTRA_KEY_HEADERS = ['x-tlm-key'];
 
-export function presentedKey(headers: Headers, extraHeaders: readonly string[]): string | undefined {
-  const direct = headers.get('x-api-key');
+/** Reads one request header by lower-case name. */
+export type HeaderReader = (name: string) => string | undefined;
+
+export function presentedKey(header: HeaderReader, extraHeaders: readonly string[]): string | undefined {
+  const direct = header('x-api-key');
   if (direct) return direct.trim();
-  const authorization = headers.get('authorization');
+  const authorization = header('authorization');
   if (authorization) {
     // RFC 6750 §2.1: the scheme is case-insensitive.
     const match = /^bearer\s+(\S+)\s*$/i.exec(authorization);
     if (match) return match[1];
   }
   for (const name of extraHeaders) {
-    const value = headers.get(name);
+    const value = header(name);
     if (value) return value.trim();
   }
   return undefined;
+}
+
+/**
+ * On Node, reads Node's own parsed headers: building a WHATWG `Headers` for every request costs
+ * more than verifying the key. Elsewhere (Lambda) the request's `Headers` are already built.
+ */
+export function headerReader(c: Context): HeaderReader {
+  const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+  if (incoming?.headers) {
+    const headers = incoming.headers;
+    return (name) => {
+      const value = headers[name];
+      return Array.isArray(value) ? value.join(', ') : value;
+    };
+  }
+  const headers = c.req.raw.headers;
+  return (name) => headers.get(name) ?? undefined;
 }

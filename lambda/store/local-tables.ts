@@ -2,7 +2,13 @@
  * Creates keyroll's tables when they are missing, for local runs against the emulator only. In AWS
  * the platform stack owns the tables; creating them from the service would hide a broken deploy.
  */
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-dynamodb';
 import { TABLE_KEY_SCHEMA, type TableNames } from './table-names';
 
 /** True when the SDK is pointed at a loopback endpoint (`AWS_ENDPOINT_URL=http://127.0.0.1:…`). */
@@ -25,7 +31,8 @@ export async function ensureLocalTables(tables: TableNames, client = new DynamoD
   const created: string[] = [];
   for (const tableName of Object.values(tables)) {
     if (await tableExists(client, tableName)) continue;
-    await client.send(
+    try {
+      await client.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
@@ -38,8 +45,12 @@ export async function ensureLocalTables(tables: TableNames, client = new DynamoD
           { AttributeName: TABLE_KEY_SCHEMA.sortKey, KeyType: 'RANGE' },
         ],
       }),
-    );
-    created.push(tableName);
+      );
+      created.push(tableName);
+    } catch (error) {
+      // Another process (a second instance starting beside this one) created it first.
+      if (!(error instanceof ResourceInUseException)) throw error;
+    }
   }
   return created;
 }

@@ -1,6 +1,7 @@
 /** A telemetry reading as devices (and IoT topic rules) send it: a device id plus any JSON fields. */
 import { z } from 'zod';
 import { customerIdSchema } from '../keys/key-input';
+import { parseInput } from '../validation';
 
 export const MAX_READINGS_PER_REQUEST = 500;
 export const TELEMETRY_BODY_LIMIT_BYTES = 256 * 1024;
@@ -17,13 +18,12 @@ export const readingSchema = z.looseObject(
 );
 export type Reading = z.infer<typeof readingSchema>;
 
-export const readingsSchema = z.union(
-  [
-    readingSchema.transform((reading) => [reading]),
-    z
-      .array(readingSchema)
-      .min(1, 'must hold at least one reading')
-      .max(MAX_READINGS_PER_REQUEST, `must hold at most ${MAX_READINGS_PER_REQUEST} readings; split larger batches`),
-  ],
-  { error: 'must be a reading object or an array of readings' },
-);
+const readingArraySchema = z
+  .array(readingSchema)
+  .min(1, 'must hold at least one reading')
+  .max(MAX_READINGS_PER_REQUEST, `must hold at most ${MAX_READINGS_PER_REQUEST} readings; split larger batches`);
+
+/** A body is one reading or an array of them; each shape gets its own field-level errors. */
+export function parseReadings(body: unknown): Reading[] {
+  return Array.isArray(body) ? parseInput(readingArraySchema, body, 'body') : [parseInput(readingSchema, body, 'body')];
+}

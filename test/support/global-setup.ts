@@ -16,4 +16,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.AWS_DEFAULT_REGION ??= process.env.AWS_REGION;
   process.env.AWS_ACCESS_KEY_ID ??= 'test';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+  // Tests assert on behaviour, not on the service's info logs.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  // We run Node 20 on purpose (see README); the SDK's reminder about Node 22 is noise in test output.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 }

@@ -6,6 +6,7 @@ import { PERMISSIONS } from '../../keys/permissions';
 import { parseInput } from '../../validation';
 import { authenticate } from '../authenticate';
 import type { ServeEnv } from '../context';
+import { respond } from '../respond';
 import type { ServeDeps } from '../deps';
 import { JSON_BODY_LIMIT_BYTES } from '../error-response';
 import { limitBody, readJson } from '../json-body';
@@ -31,7 +32,7 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     const customerId = scopedCustomerId(c.get('key'), input.customerId);
     const { record, key } = await deps.manager.create(tenant, { ...input, customerId });
     deps.logger.info('key created', { tenant, keyId: record.id, environment: record.environment });
-    return c.json({ ...keyView(record), key }, 201);
+    return respond(c, { ...keyView(record), key }, 201);
   });
 
   routes.get(base, async (c) => {
@@ -39,24 +40,24 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     const records = await deps.manager.list(callerTenant(c));
     const visible = caller.customerId ? records.filter((r) => r.customerId === caller.customerId) : records;
     const now = Date.now();
-    return c.json({ keys: visible.map((record) => keyView(record, now)) });
+    return respond(c, { keys: visible.map((record) => keyView(record, now)) });
   });
 
-  routes.get(`${base}/:id`, async (c) => c.json(keyView(await ownKey(c))));
+  routes.get(`${base}/:id`, async (c) => respond(c, keyView(await ownKey(c))));
 
   routes.patch(`${base}/:id`, async (c) => {
     const input = parseInput(updateKeyInputSchema, await readJson(c), 'body');
     const record = await ownKey(c);
     const updated = await deps.manager.update(record.tenant, record.id, input);
     deps.logger.info('key updated', { tenant: record.tenant, keyId: record.id, fields: Object.keys(input) });
-    return c.json(keyView(updated));
+    return respond(c, keyView(updated));
   });
 
   const revokeRoute = async (c: Context<ServeEnv>) => {
     const record = await ownKey(c);
     const revoked = await deps.manager.revoke(record.tenant, record.id);
     deps.logger.info('key revoked', { tenant: record.tenant, keyId: record.id });
-    return c.json(keyView(revoked));
+    return respond(c, keyView(revoked));
   };
   routes.delete(`${base}/:id`, revokeRoute);
   routes.post(`${base}/:id/revoke`, revokeRoute);
@@ -66,7 +67,7 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     const record = await ownKey(c);
     const { record: regenerated, key } = await deps.manager.regenerate(record.tenant, record.id, input);
     deps.logger.info('key regenerated', { tenant: record.tenant, keyId: record.id, graceSeconds: input.graceSeconds ?? 0 });
-    return c.json({ ...keyView(regenerated), key });
+    return respond(c, { ...keyView(regenerated), key });
   });
 
   return routes;

@@ -11,6 +11,7 @@ import { PERMISSIONS } from '../../keys/permissions';
 import { parseInput } from '../../validation';
 import { authenticate } from '../authenticate';
 import type { ServeEnv } from '../context';
+import { respond } from '../respond';
 import type { ServeDeps } from '../deps';
 import { JSON_BODY_LIMIT_BYTES } from '../error-response';
 import { limitBody, readJson } from '../json-body';
@@ -32,7 +33,7 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     const keys = records
       .filter((r) => !r.revokedAt && (!caller.customerId || r.customerId === caller.customerId))
       .map((r) => ({ id: r.id, name: r.name }));
-    return c.json({ keys });
+    return respond(c, { keys });
   });
 
   routes.post(base, async (c) => {
@@ -46,13 +47,13 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
       customerId: c.get('key').customerId,
     });
     deps.logger.info('key created', { tenant, keyId: record.id, environment: record.environment, route: 'legacy' });
-    return c.json({ id: record.id, name: record.name, key }, 201);
+    return respond(c, { id: record.id, name: record.name, key }, 201);
   });
 
   routes.get(`${base}/:keyId`, async (c) => {
     const record = await deps.manager.get(callerTenant(c), pathKeyId(c, 'keyId'));
     assertSameCustomer(c.get('key'), record);
-    return c.json({ id: record.id, name: record.name });
+    return respond(c, { id: record.id, name: record.name });
   });
 
   routes.delete(`${base}/:keyId`, async (c) => {
@@ -60,7 +61,7 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     assertSameCustomer(c.get('key'), record);
     await deps.manager.revoke(record.tenant, record.id);
     deps.logger.info('key revoked', { tenant: record.tenant, keyId: record.id, route: 'legacy' });
-    return c.json({ message: `API key ${record.id} revoked.` });
+    return respond(c, { message: `API key ${record.id} revoked.` });
   });
 
   return routes;

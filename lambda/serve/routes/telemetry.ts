@@ -2,10 +2,10 @@
 import { Hono } from 'hono';
 import { errors } from '../../errors';
 import { PERMISSIONS } from '../../keys/permissions';
-import { readingsSchema, TELEMETRY_BODY_LIMIT_BYTES } from '../../telemetry/reading';
-import { parseInput } from '../../validation';
+import { parseReadings, TELEMETRY_BODY_LIMIT_BYTES } from '../../telemetry/reading';
 import { authenticate } from '../authenticate';
 import type { ServeEnv } from '../context';
+import { respond } from '../respond';
 import type { ServeDeps } from '../deps';
 import { limitBody, readJson } from '../json-body';
 
@@ -17,7 +17,7 @@ export function telemetryRoutes(deps: ServeDeps): Hono<ServeEnv> {
     limitBody(TELEMETRY_BODY_LIMIT_BYTES),
     async (c) => {
       const key = c.get('key');
-      const readings = parseInput(readingsSchema, await readJson(c), 'body');
+      const readings = parseReadings(await readJson(c));
       // A customer-scoped key speaks only for its customer: a reading naming another is refused
       // whole, before anything is stored, so a batch is never half accepted.
       if (key.customerId) {
@@ -28,7 +28,7 @@ export function telemetryRoutes(deps: ServeDeps): Hono<ServeEnv> {
         readings.map((reading) => ({ tenant: key.tenant, keyId: key.id, customerId: key.customerId ?? reading.customerId, reading })),
         new Date(),
       );
-      return c.json({ accepted: readings.length }, 202);
+      return respond(c, { accepted: readings.length }, 202);
     },
   );
   return routes;

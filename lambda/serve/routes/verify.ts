@@ -10,6 +10,7 @@ import { hasPermission, PERMISSION_PATTERN } from '../../keys/permissions';
 import type { RateLimitDecision } from '../../rate-limit/rate-limiter';
 import { parseInput } from '../../validation';
 import type { ServeEnv } from '../context';
+import { respond } from '../respond';
 import type { ServeDeps } from '../deps';
 import { limitBody, readJson } from '../json-body';
 
@@ -28,7 +29,7 @@ export function verifyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     const verification = await deps.verifier.verify(input.key);
     if (!verification.ok) {
       if (verification.key) deps.usage.record(verification.key.tenant, verification.key.id, true);
-      return c.json(answer(verification.code, verification.key));
+      return respond(c, answer(verification.code, verification.key));
     }
     const key = verification.key;
     const decision = await deps.rateLimiter.consume(key.id, key.rateLimit);
@@ -38,7 +39,7 @@ export function verifyRoutes(deps: ServeDeps): Hono<ServeEnv> {
         ? 'INSUFFICIENT_PERMISSIONS'
         : 'VALID';
     deps.usage.record(key.tenant, key.id, code !== 'VALID');
-    return c.json(answer(code, key, decision));
+    return respond(c, answer(code, key, decision));
   });
   return routes;
 }

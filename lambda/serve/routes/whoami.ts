@@ -2,13 +2,14 @@
 import { Hono } from 'hono';
 import { authenticate } from '../authenticate';
 import type { ServeEnv } from '../context';
+import { respond } from '../respond';
 import type { ServeDeps } from '../deps';
 
 export function whoamiRoutes(deps: ServeDeps): Hono<ServeEnv> {
   const routes = new Hono<ServeEnv>();
   routes.get('/v1/whoami', authenticate(deps), (c) => {
     const key = c.get('key');
-    return c.json({
+    return respond(c, {
       keyId: key.id,
       tenant: key.tenant,
       name: key.name,

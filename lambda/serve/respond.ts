@@ -1,0 +1,23 @@
+/**
+ * JSON responses that carry the caller's X-RateLimit-* headers. Headers go in as a plain record:
+ * on Node that keeps the response on @hono/node-server's fast path, where mutating `c.res.headers`
+ * afterwards would force a full WHATWG Response for every request.
+ */
+import type { Context } from 'hono';
+import type { RateLimitDecision } from '../rate-limit/rate-limiter';
+import type { ServeEnv } from './context';
+
+export function respond(c: Context<ServeEnv>, body: unknown, status = 200): Response {
+  // no-store: bodies may hold a key shown once, and no proxy or browser should keep one.
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+  const decision = c.get('rateLimit');
+  if (decision) addRateLimitHeaders(headers, decision);
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+export function addRateLimitHeaders(headers: Record<string, string>, decision: RateLimitDecision): void {
+  headers['x-ratelimit-limit'] = String(decision.limit);
+  headers['x-ratelimit-remaining'] = String(decision.remaining);
+  headers['x-ratelimit-reset'] = String(decision.reset);
+  if (!decision.allowed) headers['retry-after'] = String(decision.retryAfterSeconds ?? 1);
+}

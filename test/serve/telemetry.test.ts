@@ -1,0 +1,78 @@
+/** POST /v1/telemetry: readings stored in DynamoDB, customer scope, limits. */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { createDocumentClient } from '../../lambda/store/dynamodb-client';
+import { type Harness, startHarness } from '../support/service-harness';
+
+let harness: Harness;
+let writer: string;
+
+beforeAll(async () => {
+  harness = await startHarness();
+  writer = (await harness.issue('acme', { permissions: ['telemetry:write'] })).key;
+});
+afterAll(() => harness.stop());
+
+async function storedReadings(deviceId: string) {
+  const { Items } = await createDocumentClient().send(
+    new QueryCommand({
+      TableName: harness.tables.telemetry,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `TENANT#acme#DEVICE#${deviceId}` },
+    }),
+  );
+  return (Items ?? []).map((item) => JSON.parse(item.payload));
+}
+
+describe('POST /v1/telemetry', () => {
+  it('accepts one reading or an array, and stores each', async () => {
+    const one = await harness.call('POST', '/v1/telemetry', { key: writer, body: { deviceId: 'dev-1', temperature: 21.5 } });
+    expect(one.status).toBe(202);
+    expect(one.body).toEqual({ accepted: 1 });
+    const many = await harness.call('POST', '/v1/telemetry', {
+      key: writer,
+      body: [{ deviceId: 'dev-2', v: 1 }, { deviceId: 'dev-2', v: 2 }, { deviceId: 'dev-2', v: 3, timestamp: '2026-01-01T00:00:00Z' }],
+    });
+    expect(many.body).toEqual({ accepted: 3 });
+    expect(await storedReadings('dev-1')).toEqual([{ deviceId: 'dev-1', temperature: 21.5 }]);
+    expect((await storedReadings('dev-2')).map((r) => r.v).sort()).toEqual([1, 2, 3]);
+  });
+
+  it('lets a customer-scoped key write only its own customer', async () => {
+    const scoped = (await harness.issue('acme', { permissions: ['telemetry:write'], customerId: 'cust-1' })).key;
+    expect((await harness.call('POST', '/v1/telemetry', { key: scoped, body: { deviceId: 'c1', customerId: 'cust-1' } })).status).toBe(202);
+    expect((await harness.call('POST', '/v1/telemetry', { key: scoped, body: { deviceId: 'c1' } })).status).toBe(202);
+    const foreign = await harness.call('POST', '/v1/telemetry', {
+      key: scoped,
+      body: [{ deviceId: 'c2', customerId: 'cust-1' }, { deviceId: 'c2', customerId: 'cust-2' }],
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.body.error.code).toBe('FORBIDDEN');
+    expect(await storedReadings('c2')).toEqual([]);
+  });
+
+  it.each([
+    ['no deviceId', { temperature: 1 }, 'body'],
+    ['an empty array', [], 'body'],
+    ['too many readings', Array.from({ length: 501 }, () => ({ deviceId: 'd' })), 'body'],
+    ['a bad timestamp', { deviceId: 'd', timestamp: 'yesterday' }, 'timestamp'],
+    ['a bad device id', { deviceId: '../../etc' }, 'deviceId'],
+  ])('VALIDATION_ERROR for %s', async (_, body, field) => {
+    const response = await harness.call('POST', '/v1/telemetry', { key: writer, body });
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('VALIDATION_ERROR');
+    expect(response.body.error.message).toContain(field);
+  });
+
+  it('PAYLOAD_TOO_LARGE above 256 KiB', async () => {
+    const body = [{ deviceId: 'big', blob: 'x'.repeat(300 * 1024) }];
+    const response = await harness.call('POST', '/v1/telemetry', { key: writer, body });
+    expect(response.status).toBe(413);
+    expect(response.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  it('stores JSON values DynamoDB cannot hold natively', async () => {
+    const response = await harness.call('POST', '/v1/telemetry', { key: writer, body: '{"deviceId":"odd","big":1e400,"":{"":""},"n":null}' });
+    expect(response.status).toBe(202);
+    expect(await storedReadings('odd')).toEqual([{ deviceId: 'odd', big: null, '': { '': '' }, n: null }]);
+  });
+});
