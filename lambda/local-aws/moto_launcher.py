@@ -1,4 +1,4 @@
-"""Starts moto in server mode with keyroll's runtime patches: IoT tagging and Docker-free Lambda Invoke.
+"""Starts moto in server mode with keyroll's runtime patches: atomic DynamoDB requests, IoT tagging and Docker-free Lambda Invoke.
 
     python3 moto_launcher.py [--host 127.0.0.1] [--port 0] [--quiet] [--exit-with-stdin]
 
@@ -82,6 +82,7 @@ def main(argv: list[str]) -> int:
     # Keep the source folder free of __pycache__ from our own modules.
     sys.dont_write_bytecode = True
     sys.path.insert(0, HERE)
+    import moto_dynamodb_atomic
     import moto_iot_tags
     import moto_lambda_invoke
     from lambda_code_cache import CodeCache
@@ -103,6 +104,7 @@ def main(argv: list[str]) -> int:
     processes = NodeProcesses(args.node, os.path.join(HERE, "run-node-handler.cjs"), scratch)
     code_root = os.path.join(scratch, "code")
     os.makedirs(code_root)
+    moto_dynamodb_atomic.install()
     moto_iot_tags.install()
     moto_lambda_invoke.install(
         moto_lambda_invoke.LocalInvoker(endpoint, processes, CodeCache(code_root), runtime_node_path(scratch, args.sdk_node_modules))
