@@ -1,0 +1,33 @@
+/**
+ * Where a synth deploys to: real AWS through the usual AWS environment, or the local emulator when
+ * AWS_ENDPOINT_URL is set. Read once from the environment, so switching needs no code edits.
+ */
+import * as path from 'node:path';
+
+export interface DeployTarget {
+  /** True when AWS_ENDPOINT_URL points somewhere (the emulator): every provider endpoint goes there. */
+  readonly local: boolean;
+  readonly region: string;
+  /** Where the local backend keeps state. @default <project>/.keyroll/state */
+  readonly stateDir: string;
+  /** S3 bucket for state in real AWS pipelines (KEYROLL_STATE_BUCKET). @default local state files */
+  readonly stateBucket?: string;
+  /** The environment the deployed key service runs as (KEYROLL_ENVIRONMENT). @default 'production' */
+  readonly serviceEnvironment: string;
+  /** URL IoT rules post telemetry to. Locally the locally served service; in AWS the function URL. */
+  readonly localTelemetryUrl: string;
+}
+
+export const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+export function deployTargetFromEnv(env: NodeJS.ProcessEnv = process.env): DeployTarget {
+  const local = Boolean(env.AWS_ENDPOINT_URL);
+  return {
+    local,
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    stateDir: path.resolve(env.KEYROLL_STATE_DIR || path.join(PROJECT_ROOT, '.keyroll', 'state')),
+    stateBucket: env.KEYROLL_STATE_BUCKET || undefined,
+    serviceEnvironment: env.KEYROLL_ENVIRONMENT || 'production',
+    localTelemetryUrl: env.KEYROLL_TELEMETRY_URL || `http://127.0.0.1:${env.PORT || 8787}/v1/telemetry`,
+  };
+}

@@ -1,0 +1,90 @@
+import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
+import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { Testing } from 'cdktf';
+import 'cdktf/lib/testing/adapters/jest';
+import { KEY_PATTERN } from '../../lambda/keys/key-format';
+import { stableSynth, testApp } from '../test-support';
+import type { ApiKeyProps } from './api-key-props';
+
+Testing.setupJest();
+
+const telemetryKey: ApiKeyProps = {
+  tenant: 'acme',
+  name: 'sensors',
+  environment: 'production',
+  permissions: ['telemetry:write'],
+  rotation: { everyDays: 30, graceMinutes: 60 },
+  consumers: [{ type: 'iot-rule', ruleName: 'acme_sensors', topic: 'acme/sensors/+' }],
+};
+
+describe('ApiKey', () => {
+  it('declares the spec, the secret, the provisioner invocation and a reference-mode rule', () => {
+    const { keysStack } = testApp([telemetryKey]);
+    const synthesized = Testing.synth(keysStack);
+    expect(synthesized).toHaveResourceWithProperties(SecretsmanagerSecret, { name: 'keyroll/acme/sensors', recovery_window_in_days: 7 });
+    expect(synthesized).toHaveResourceWithProperties(LambdaInvocation, { lifecycle_scope: 'CRUD' });
+    expect(synthesized).toHaveResource(DynamodbTableItem);
+    const json = JSON.parse(synthesized);
+    const rule = Object.values(json.resource.aws_iot_topic_rule as Record<string, any>)[0];
+    expect(rule.name).toBe('acme_sensors');
+    expect(rule.sql).toBe("SELECT * FROM 'acme/sensors/+'");
+    expect(rule.http[0].url).toMatch(/function_url\}v1\/telemetry$/);
+    const header = rule.http[0].http_header.find((h: { key: string }) => h.key === 'x-api-key');
+    // `$${` so that Terraform emits a literal `${get_secret(…)}` for IoT, with the ARNs filled in.
+    expect(header.value).toMatch(/^\$\{format\("\$\$\{get_secret\('%s', 'SecretString', 'apiKey', '%s'\)\}", aws_secretsmanager_secret\.[^,]+\.arn, aws_iam_role\.[^)]+\.arn\)\}$/);
+    expect(rule.depends_on.some((d: string) => d.startsWith('aws_lambda_invocation.'))).toBe(true);
+  });
+
+  it('puts only ids, ARNs and a digest in the invocation input', () => {
+    const { keysStack } = testApp([telemetryKey]);
+    const invocation = Object.values(JSON.parse(Testing.synth(keysStack)).resource.aws_lambda_invocation as Record<string, any>)[0];
+    expect(invocation.input).toMatch(
+      /^\$\{jsonencode\(\{"tenant" = "acme", "name" = "sensors", "secretArn" = aws_secretsmanager_secret\.[\w-]+\.arn, "specDigest" = sha256\(aws_dynamodb_table_item\.[\w-]+\.item\)\}\)\}$/,
+    );
+  });
+
+  it('writes inline consumers into the spec for the provisioner, with no Terraform-owned rule', () => {
+    const { keysStack } = testApp([{ ...telemetryKey, consumers: [{ type: 'iot-rule', ruleName: 'legacy', topic: 'l/+', mode: 'inline', headerName: 'x-tlm-key' }] }]);
+    const json = JSON.parse(Testing.synth(keysStack));
+    expect(json.resource.aws_iot_topic_rule).toBeUndefined();
+    const spec = JSON.parse((Object.values(json.resource.aws_dynamodb_table_item)[0] as { item: string }).item);
+    expect(spec.inlineConsumers.L[0].M).toMatchObject({ ruleName: { S: 'legacy' }, headerName: { S: 'x-tlm-key' }, sql: { S: "SELECT * FROM 'l/+'" } });
+    const policy = JSON.parse((Object.values(json.resource.aws_iam_role_policy)[0] as { policy: string }).policy);
+    expect(JSON.stringify(policy)).toContain(':rule/legacy');
+  });
+
+  it.each<[string, Partial<ApiKeyProps>, RegExp]>([
+    ['a bad environment', { environment: 'prod' as never }, /`environment` must be one of production, staging, development/],
+    ['more than 10 tags', { tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }, /`tags` must hold at most 10 tags/],
+    ['no permissions', { permissions: [] }, /`permissions` must hold at least one permission/],
+    ['a grace under IoT’s 15-minute cache for a reference consumer', { rotation: { everyDays: 7, graceMinutes: 5 } }, /graceMinutes` is 5.*at least 15/],
+    ['a name that cannot name AWS resources', { name: 'Sensors Key' }, /`name` must be 1-63 lowercase/],
+    ['an expiry in the past', { expiresAt: '2020-01-01T00:00:00Z' }, /`expiresAt` is in the past/],
+    ['a misspelt prop', { permision: ['x:y'] } as never, /unknown prop\(s\) `permision`/],
+  ])('refuses %s at synth with the key named', (_, change, message) => {
+    expect(() => testApp([{ ...telemetryKey, ...change }])).toThrow(message);
+    expect(() => testApp([{ ...telemetryKey, ...change }])).toThrow(/ApiKey "acme\//);
+  });
+
+  it('accepts a short grace when every consumer is inline', () => {
+    expect(() =>
+      testApp([{ ...telemetryKey, rotation: { everyDays: 7, graceMinutes: 5 }, consumers: [{ type: 'iot-rule', ruleName: 'r', topic: 't', mode: 'inline' }] }]),
+    ).not.toThrow();
+  });
+
+  it('refuses duplicate key names and a rule shared by two keys', () => {
+    expect(() => testApp([telemetryKey, telemetryKey])).toThrow(/declared twice/);
+    expect(() => testApp([telemetryKey, { ...telemetryKey, name: 'other' }])).toThrow(/consumer of both/);
+  });
+
+  it('synthesizes no key material', () => {
+    const { app } = testApp([telemetryKey]);
+    app.synth();
+    expect(Testing.synth(testApp([telemetryKey]).keysStack)).not.toMatch(KEY_PATTERN);
+  });
+
+  it('matches the snapshot', () => {
+    expect(stableSynth(testApp([telemetryKey]).keysStack)).toMatchSnapshot();
+  });
+});

@@ -1,0 +1,124 @@
+/**
+ * One API key declared as code. It writes the key's spec (a DynamoDB item Terraform owns), creates
+ * the Secrets Manager secret that will hold the key, and has the provisioner Lambda issue the key
+ * into that secret during the deploy (`aws_lambda_invocation`, CRUD lifecycle: create issues, update
+ * re-applies the spec to the same key, delete revokes). Consumers are wired to the secret. The
+ * plaintext goes Lambda → Secrets Manager and never passes through Terraform.
+ */
+import { marshall } from '@aws-sdk/util-dynamodb';
+import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { Fn } from 'cdktf';
+import { Construct } from 'constructs';
+import { DEFAULT_RATE_LIMIT } from '../../lambda/keys/key-record';
+import { type InlineIotRule, type KeySpec, specItemKey } from '../../lambda/provision/key-spec';
+import { TABLE_KEY_SCHEMA } from '../../lambda/store/table-names';
+import { type Grant, policyDocument } from '../platform/iam-policy';
+import { type ApiKeyProps, DEFAULT_HEADER_NAME, validateApiKeyProps } from './api-key-props';
+import { IotRuleReference } from './iot-rule-reference';
+import type { KeyPlatform } from './key-platform';
+
+export interface ApiKeyConstructProps extends ApiKeyProps {
+  readonly platform: KeyPlatform;
+  /** Days a deleted key's secret can be restored. 0 deletes at once (the emulator). @default 7 */
+  readonly secretRecoveryDays?: number;
+}
+
+export class ApiKey extends Construct {
+  readonly secret: SecretsmanagerSecret;
+  readonly spec: DynamodbTableItem;
+  readonly invocation: LambdaInvocation;
+  readonly referenceRules: IotRuleReference[] = [];
+
+  constructor(scope: Construct, id: string, props: ApiKeyConstructProps) {
+    super(scope, id);
+    const { platform, secretRecoveryDays, ...declared } = props;
+    validateApiKeyProps(declared);
+    const consumers = (props.consumers ?? []).map((consumer) => ({
+      ...consumer,
+      mode: consumer.mode ?? 'reference',
+      headerName: consumer.headerName ?? DEFAULT_HEADER_NAME,
+      url: consumer.url ?? platform.telemetryUrl,
+    }));
+    const inlineConsumers: InlineIotRule[] = consumers
+      .filter((c) => c.mode === 'inline')
+      .map((c) => ({
+        type: 'iot-rule-inline',
+        ruleName: c.ruleName,
+        sql: `SELECT * FROM '${c.topic}'`,
+        sqlVersion: '2016-03-23',
+        url: c.url,
+        headerName: c.headerName,
+        description: `keyroll: telemetry for ${props.tenant}/${props.name}; the provisioner writes the key into ${c.headerName}`,
+      }));
+
+    this.secret = new SecretsmanagerSecret(this, 'secret', {
+      name: `keyroll/${props.tenant}/${props.name}`,
+      description: `API key ${props.tenant}/${props.name} (${props.environment}); written by the keyroll provisioner`,
+      kmsKeyId: props.kmsKeyArn,
+      recoveryWindowInDays: secretRecoveryDays ?? 7,
+    });
+
+    const spec: KeySpec = {
+      tenant: props.tenant,
+      name: props.name,
+      environment: props.environment,
+      permissions: [...props.permissions],
+      rateLimit: props.rateLimit ?? DEFAULT_RATE_LIMIT,
+      ...(props.expiresAt ? { expiresAt: props.expiresAt } : {}),
+      tags: [...(props.tags ?? [])],
+      ...(props.customerId ? { customerId: props.customerId } : {}),
+      ...(props.rotation ? { rotation: props.rotation } : {}),
+      inlineConsumers,
+    };
+    const item = JSON.stringify(marshall({ ...specItemKey(props.tenant, props.name), kind: 'spec', ...spec }, { removeUndefinedValues: true }));
+    this.spec = new DynamodbTableItem(this, 'spec', {
+      tableName: platform.keysTableName,
+      hashKey: TABLE_KEY_SCHEMA.partitionKey,
+      rangeKey: TABLE_KEY_SCHEMA.sortKey,
+      item,
+    });
+
+    const grants: Grant[] = [
+      { actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DescribeSecret'], resources: [this.secret.arn] },
+      ...(props.kmsKeyArn ? [{ actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:Encrypt'], resources: [props.kmsKeyArn] }] : []),
+      ...(inlineConsumers.length > 0
+        ? [
+            {
+              actions: ['iot:GetTopicRule', 'iot:CreateTopicRule', 'iot:ReplaceTopicRule', 'iot:DeleteTopicRule'],
+              resources: inlineConsumers.map((c) => `arn:aws:iot:${platform.region}:${platform.accountId}:rule/${c.ruleName}`),
+            },
+          ]
+        : []),
+    ];
+    const access = new IamRolePolicy(this, 'provisioner-access', {
+      role: platform.provisionerRoleName,
+      name: `key-${props.tenant}-${props.name}`.slice(0, 128),
+      policy: policyDocument(...grants),
+    });
+
+    this.invocation = new LambdaInvocation(this, 'provision', {
+      functionName: platform.provisionerFunctionName,
+      lifecycleScope: 'CRUD',
+      // Ids and ARNs only: this input and the result are kept in Terraform state.
+      input: Fn.jsonencode({ tenant: props.tenant, name: props.name, secretArn: this.secret.arn, specDigest: Fn.sha256(this.spec.item) }),
+      dependsOn: [this.spec, this.secret, access],
+    });
+
+    for (const consumer of consumers.filter((c) => c.mode === 'reference')) {
+      this.referenceRules.push(
+        new IotRuleReference(this, `rule-${consumer.ruleName}`, {
+          ruleName: consumer.ruleName,
+          topic: consumer.topic,
+          url: consumer.url,
+          headerName: consumer.headerName,
+          secretArn: this.secret.arn,
+          kmsKeyArn: props.kmsKeyArn,
+          dependsOn: [this.invocation],
+        }),
+      );
+    }
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The key platform: tables, the key service (Lambda behind a function URL) and the provisioner that
+ * keys-as-code stacks invoke. Long-lived: key stacks come and go, this stays.
+ * The rotation Lambda and its schedule join here (next to the provisioner) when rotation lands.
+ */
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { LambdaFunctionUrl } from '@cdktf/provider-aws/lib/lambda-function-url';
+import { TerraformOutput } from 'cdktf';
+import type { Construct } from 'constructs';
+import type { DeployTarget } from '../deploy-target';
+import { KeyrollStack } from '../keyroll-stack';
+import { policyDocument } from './iam-policy';
+import { KeyTables } from './key-tables';
+import { NodeFunction } from './node-function';
+
+/** Writes to the keys table: conditional puts/updates, inside transactions too. */
+const KEY_WRITES = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
+
+export class PlatformStack extends KeyrollStack {
+  readonly tables: KeyTables;
+  readonly service: NodeFunction;
+  readonly serviceUrl: LambdaFunctionUrl;
+  readonly provisioner: NodeFunction;
+  /** Where IoT topic rules post telemetry. */
+  readonly telemetryUrl: string;
+
+  constructor(scope: Construct, id: string, target: DeployTarget) {
+    super(scope, id, target);
+    this.tables = new KeyTables(this, 'tables', { protect: !target.local });
+    const tableEnvironment = {
+      KEYROLL_KEYS_TABLE: this.tables.keys.name,
+      KEYROLL_RATE_LIMITS_TABLE: this.tables.rateLimits.name,
+      KEYROLL_TELEMETRY_TABLE: this.tables.telemetry.name,
+    };
+
+    this.service = new NodeFunction(this, 'service', {
+      functionName: 'keyroll-service',
+      entry: 'lambda/serve/lambda-handler.ts',
+      description: 'keyroll key service: issues, verifies and rate-limits API keys',
+      environment: { ...tableEnvironment, KEYROLL_ENVIRONMENT: target.serviceEnvironment, POWERTOOLS_SERVICE_NAME: 'keyroll' },
+      memorySize: 512,
+      timeout: 10,
+    });
+    new IamRolePolicy(this, 'service-data', {
+      role: this.service.role.name,
+      name: 'key-service-data',
+      policy: policyDocument(
+        { actions: KEY_WRITES, resources: [this.tables.keys.arn] },
+        { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [this.tables.rateLimits.arn] },
+        { actions: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'], resources: [this.tables.telemetry.arn] },
+      ),
+    });
+    // The service authenticates every request by API key itself.
+    this.serviceUrl = new LambdaFunctionUrl(this, 'service-url', {
+      functionName: this.service.function.functionName,
+      authorizationType: 'NONE',
+    });
+
+    this.provisioner = new NodeFunction(this, 'provisioner', {
+      functionName: 'keyroll-provisioner',
+      entry: 'lambda/provision/handler.ts',
+      description: 'keyroll provisioner: materialises declared keys during cdktf deploy',
+      environment: { KEYROLL_KEYS_TABLE: this.tables.keys.name, POWERTOOLS_SERVICE_NAME: 'keyroll-provisioner' },
+      timeout: 60,
+    });
+    // Secrets and topic rules are granted per key by each keys stack, for exactly its own.
+    new IamRolePolicy(this, 'provisioner-data', {
+      role: this.provisioner.role.name,
+      name: 'provisioner-keys-table',
+      policy: policyDocument({ actions: KEY_WRITES, resources: [this.tables.keys.arn] }),
+    });
+
+    this.telemetryUrl = target.local ? target.localTelemetryUrl : `${this.serviceUrl.functionUrl}v1/telemetry`;
+
+    new TerraformOutput(this, 'api-url', { value: this.serviceUrl.functionUrl, description: 'Key service base URL' });
+    new TerraformOutput(this, 'keys-table', { value: this.tables.keys.name });
+    new TerraformOutput(this, 'rate-limits-table', { value: this.tables.rateLimits.name });
+    new TerraformOutput(this, 'telemetry-table', { value: this.tables.telemetry.name });
+    new TerraformOutput(this, 'provisioner-function', { value: this.provisioner.function.functionName });
+  }
+}
