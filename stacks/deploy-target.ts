@@ -8,7 +8,10 @@ export interface DeployTarget {
   /** True when AWS_ENDPOINT_URL points somewhere (the emulator): every provider endpoint goes there. */
   readonly local: boolean;
   readonly region: string;
-  /** Where the local backend keeps state. @default <project>/.keyroll/state */
+  /**
+   * Where the local backend keeps state. @default <project>/.keyroll/state, or …/state/local for
+   * the emulator (kept apart, and cleared by `keyroll local-aws`, because the emulator starts empty)
+   */
   readonly stateDir: string;
   /** S3 bucket for state in real AWS pipelines (KEYROLL_STATE_BUCKET). @default local state files */
   readonly stateBucket?: string;
@@ -19,13 +22,14 @@ export interface DeployTarget {
 }
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
+export const LOCAL_STATE_DIR = path.join(PROJECT_ROOT, '.keyroll', 'state', 'local');
 
 export function deployTargetFromEnv(env: NodeJS.ProcessEnv = process.env): DeployTarget {
   const local = Boolean(env.AWS_ENDPOINT_URL);
   return {
     local,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    stateDir: path.resolve(env.KEYROLL_STATE_DIR || path.join(PROJECT_ROOT, '.keyroll', 'state')),
+    stateDir: path.resolve(env.KEYROLL_STATE_DIR || (local ? LOCAL_STATE_DIR : path.join(PROJECT_ROOT, '.keyroll', 'state'))),
     stateBucket: env.KEYROLL_STATE_BUCKET || undefined,
     serviceEnvironment: env.KEYROLL_ENVIRONMENT || 'production',
     localTelemetryUrl: env.KEYROLL_TELEMETRY_URL || `http://127.0.0.1:${env.PORT || 8787}/v1/telemetry`,

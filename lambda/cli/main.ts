@@ -39,7 +39,8 @@ program
 
 program
   .command('start')
-  .description('Start everything locally: the emulator, the service, and a first admin key for tenant acme.')
+  .description('Start everything locally: the emulator, the example app deployed to it, the service, and an admin key for tenant acme.')
+  .option('--no-deploy', 'skip deploying the example app')
   .action(startCommand);
 
 program.parseAsync().catch((error: unknown) => {

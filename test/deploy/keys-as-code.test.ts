@@ -1,0 +1,193 @@
+/**
+ * A real `cdktf deploy` of the example app against the emulator, then checks through the AWS APIs
+ * and the key service: keys issued into secrets, IoT rules wired, redeploys, removal, destroy, and
+ * no key material anywhere Terraform or the Lambdas leave traces.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetTopicRuleCommand, IoTClient, ResourceNotFoundException } from '@aws-sdk/client-iot';
+import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { parse, stringify } from 'yaml';
+import { KEY_PATTERN_GLOBAL } from '../../lambda/keys/key-format';
+import { type RunningServer, startServer } from '../../lambda/serve/node-server';
+import { tableNamesFromEnv } from '../../lambda/store/table-names';
+import { runCdktf } from '../../stacks/deploy/run-cdktf';
+import { KEYS_STACK, PLATFORM_STACK } from '../../stacks/stack-names';
+import { call } from '../support/service-harness';
+
+jest.setTimeout(600_000);
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keyroll-deploy-'));
+const keysFile = path.join(work, 'keys.yaml');
+const outputDir = path.join(work, 'cdktf.out');
+const stateDir = path.join(work, 'state');
+const outputs: string[] = [];
+const example = parse(fs.readFileSync(path.join(__dirname, '..', '..', 'stacks', 'keys.yaml'), 'utf8'));
+const tables = tableNamesFromEnv({});
+const secrets = new SecretsManagerClient({});
+const iot = new IoTClient({});
+let production: RunningServer;
+let staging: RunningServer;
+
+function writeKeys(mutate: (keys: any[]) => any[] = (keys) => keys) {
+  fs.writeFileSync(keysFile, stringify({ ...example, keys: mutate(structuredClone(example.keys)) }));
+}
+
+async function cdktf(command: 'deploy' | 'destroy', stacks: string[]) {
+  const run = await runCdktf({
+    command,
+    stacks,
+    outputDir,
+    env: { KEYROLL_KEYS_FILE: keysFile, KEYROLL_STATE_DIR: stateDir, KEYROLL_TELEMETRY_URL: 'http://127.0.0.1:8787/v1/telemetry' },
+    onOutput: () => undefined,
+  });
+  outputs.push(run.output);
+  if (run.exitCode !== 0) throw new Error(`cdktf ${command} failed:\n${run.output.slice(-6000)}`);
+  return run.output;
+}
+
+async function secretOf(name: string) {
+  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: `keyroll/acme/${name}` }));
+  return JSON.parse(SecretString!) as { apiKey: string; keyId: string; environment: string };
+}
+
+async function verify(server: RunningServer, key: string) {
+  return (await call(server.url, 'POST', '/v1/verify', { body: { key } })).body;
+}
+
+/** The verifier caches records for about a second; poll until a change shows. */
+async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boolean): Promise<T> {
+  let value = await read();
+  for (let i = 0; i < 30 && !accept(value); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    value = await read();
+  }
+  return value;
+}
+
+beforeAll(async () => {
+  writeKeys();
+  const config = (environment: 'production' | 'staging') => ({ config: { environment, extraKeyHeaders: ['x-tlm-key'], tables } });
+  await cdktf('deploy', [PLATFORM_STACK, KEYS_STACK]);
+  production = await startServer(0, config('production'));
+  staging = await startServer(0, config('staging'));
+});
+
+afterAll(async () => {
+  await Promise.all([production?.stop(), staging?.stop()]);
+});
+
+describe('cdktf deploy of the example app', () => {
+  it('creates the tables and the Lambdas', async () => {
+    for (const table of Object.values(tables)) {
+      const { Table } = await new DynamoDBClient({}).send(new DescribeTableCommand({ TableName: table }));
+      expect(Table?.TableStatus).toBe('ACTIVE');
+    }
+    for (const name of ['keyroll-service', 'keyroll-provisioner']) {
+      const { Configuration } = await new LambdaClient({}).send(new GetFunctionCommand({ FunctionName: name }));
+      expect(Configuration?.Runtime).toBe('nodejs20.x');
+    }
+  });
+
+  it('issues each declared key into its secret, accepted with the declared scope', async () => {
+    const ingest = await secretOf('telemetry-ingest');
+    expect(await verify(production, ingest.apiKey)).toMatchObject({
+      valid: true,
+      keyId: ingest.keyId,
+      tenant: 'acme',
+      environment: 'production',
+      permissions: ['telemetry:write'],
+    });
+    const dashboard = await secretOf('staging-dashboard');
+    expect(dashboard.apiKey).toMatch(/^kr_test_/);
+    expect(await verify(staging, dashboard.apiKey)).toMatchObject({ valid: true, environment: 'staging', permissions: ['telemetry:read', 'customers:read'] });
+    expect((await verify(production, dashboard.apiKey)).code).toBe('ENVIRONMENT_MISMATCH');
+  });
+
+  it('wires the reference rule with the get_secret template and the inline rule with the key', async () => {
+    const ingestSecret = await secrets.send(new GetSecretValueCommand({ SecretId: 'keyroll/acme/telemetry-ingest' }));
+    const reference = await iot.send(new GetTopicRuleCommand({ ruleName: 'acme_telemetry_ingest' }));
+    const referenceHeader = reference.rule?.actions?.[0]?.http?.headers?.find((h) => h.key === 'x-api-key');
+    expect(reference.rule?.actions?.[0]?.http?.url).toBe('http://127.0.0.1:8787/v1/telemetry');
+    expect(referenceHeader?.value).toMatch(
+      new RegExp(`^\\$\\{get_secret\\('${ingestSecret.ARN!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}', 'SecretString', 'apiKey', 'arn:aws:iam::\\d+:role/[\\w+=,.@-]+'\\)\\}$`),
+    );
+    const legacy = await secretOf('telemetry-legacy');
+    const inline = await iot.send(new GetTopicRuleCommand({ ruleName: 'acme_telemetry_legacy' }));
+    const inlineHeader = inline.rule?.actions?.flatMap((a) => a.http?.headers ?? []).find((h) => h.key === 'x-api-key');
+    expect(inlineHeader?.value).toBe(legacy.apiKey);
+    expect((await verify(production, legacy.apiKey)).valid).toBe(true);
+  });
+
+  it('reports no changes on a second deploy with no code change', async () => {
+    const before = await secretOf('telemetry-ingest');
+    const output = await cdktf('deploy', [PLATFORM_STACK, KEYS_STACK]);
+    expect(output.match(/No changes\. Your infrastructure matches the configuration/g)?.length).toBe(2);
+    expect(await secretOf('telemetry-ingest')).toEqual(before);
+  });
+
+  it('changes what the service grants when permissions change in code: same key, same secret value', async () => {
+    const before = await secretOf('telemetry-ingest');
+    writeKeys((keys) => keys.map((k) => (k.name === 'telemetry-ingest' ? { ...k, permissions: ['telemetry:write', 'customers:read'] } : k)));
+    await cdktf('deploy', [KEYS_STACK]);
+    const after = await secretOf('telemetry-ingest');
+    expect(after).toEqual(before);
+    const verdict = await eventually(
+      () => verify(production, after.apiKey),
+      (v) => v.permissions.length === 2,
+    );
+    expect(verdict).toMatchObject({ valid: true, keyId: before.keyId, permissions: ['telemetry:write', 'customers:read'] });
+  });
+
+  it('revokes a key removed from the code, and deletes its inline rule, while the others keep working', async () => {
+    const legacy = await secretOf('telemetry-legacy');
+    writeKeys((keys) => keys.filter((k) => k.name !== 'telemetry-legacy'));
+    await cdktf('deploy', [KEYS_STACK]);
+    expect(await eventually(() => verify(production, legacy.apiKey), (v) => !v.valid)).toMatchObject({ valid: false, code: 'INVALID_API_KEY' });
+    await expect(iot.send(new GetTopicRuleCommand({ ruleName: 'acme_telemetry_legacy' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    expect((await verify(production, (await secretOf('telemetry-ingest')).apiKey)).valid).toBe(true);
+    expect((await verify(staging, (await secretOf('staging-dashboard')).apiKey)).valid).toBe(true);
+  });
+
+  it('revokes every key when the keys stack is destroyed, and keeps the tables', async () => {
+    const ingest = await secretOf('telemetry-ingest');
+    const dashboard = await secretOf('staging-dashboard');
+    await cdktf('destroy', [KEYS_STACK]);
+    expect(await eventually(() => verify(production, ingest.apiKey), (v) => !v.valid)).toMatchObject({ valid: false });
+    expect(await eventually(() => verify(staging, dashboard.apiKey), (v) => !v.valid)).toMatchObject({ valid: false });
+    const { SecretList } = await secrets.send(new ListSecretsCommand({}));
+    expect((SecretList ?? []).filter((s) => s.Name?.startsWith('keyroll/acme/'))).toEqual([]);
+    const { Table } = await new DynamoDBClient({}).send(new DescribeTableCommand({ TableName: tables.keys }));
+    expect(Table?.TableStatus).toBe('ACTIVE');
+  });
+
+  it('leaves no key in synthesized JSON, state files, deploy output or Lambda logs', async () => {
+    const leaks: string[] = [];
+    const scan = (where: string, text: string) => {
+      for (const match of text.match(KEY_PATTERN_GLOBAL) ?? []) leaks.push(`${where}: ${match.slice(0, 12)}…`);
+    };
+    const files = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) return entry.name === '.terraform' && full.includes('providers') ? [] : files(full);
+        return [full];
+      });
+    const scanned = [...files(outputDir), ...files(stateDir)].filter((file) => !file.includes(`${path.sep}providers${path.sep}`));
+    expect(scanned.filter((file) => file.endsWith('.tfstate')).length).toBeGreaterThanOrEqual(2);
+    for (const file of scanned) scan(file, fs.readFileSync(file, 'latin1'));
+    outputs.forEach((output, i) => scan(`deploy output ${i}`, output));
+    const logs = new CloudWatchLogsClient({});
+    let events = 0;
+    for (const group of ['/aws/lambda/keyroll-provisioner']) {
+      const { events: found = [] } = await logs.send(new FilterLogEventsCommand({ logGroupName: group }));
+      events += found.length;
+      for (const event of found) scan(group, event.message ?? '');
+    }
+    expect(events).toBeGreaterThan(0);
+    expect(leaks).toEqual([]);
+  });
+});
