@@ -17,7 +17,10 @@ export interface DeployTarget {
   readonly stateBucket?: string;
   /** The environment the deployed key service runs as (KEYROLL_ENVIRONMENT). @default 'production' */
   readonly serviceEnvironment: string;
-  /** URL IoT rules post telemetry to. Locally the locally served service; in AWS the function URL. */
+  /**
+   * URL IoT rules post telemetry to on the emulator (in AWS: the function URL). IoT only posts to
+   * https, and Terraform enforces it, so locally this is the local service's address over https.
+   */
   readonly localTelemetryUrl: string;
 }
 
@@ -26,12 +29,15 @@ export const LOCAL_STATE_DIR = path.join(PROJECT_ROOT, '.keyroll', 'state', 'loc
 
 export function deployTargetFromEnv(env: NodeJS.ProcessEnv = process.env): DeployTarget {
   const local = Boolean(env.AWS_ENDPOINT_URL);
+  if (env.KEYROLL_TELEMETRY_URL && !env.KEYROLL_TELEMETRY_URL.startsWith('https://')) {
+    throw new Error(`KEYROLL_TELEMETRY_URL is ${env.KEYROLL_TELEMETRY_URL}: IoT topic rules only post over https; give an https:// URL.`);
+  }
   return {
     local,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     stateDir: path.resolve(env.KEYROLL_STATE_DIR || (local ? LOCAL_STATE_DIR : path.join(PROJECT_ROOT, '.keyroll', 'state'))),
     stateBucket: env.KEYROLL_STATE_BUCKET || undefined,
     serviceEnvironment: env.KEYROLL_ENVIRONMENT || 'production',
-    localTelemetryUrl: env.KEYROLL_TELEMETRY_URL || `http://127.0.0.1:${env.PORT || 8787}/v1/telemetry`,
+    localTelemetryUrl: env.KEYROLL_TELEMETRY_URL || `https://localhost:${env.PORT || 8787}/v1/telemetry`,
   };
 }

@@ -10,7 +10,7 @@ export const TEST_TARGET: DeployTarget = {
   region: 'eu-west-1',
   stateDir: '/state',
   serviceEnvironment: 'production',
-  localTelemetryUrl: 'http://127.0.0.1:8787/v1/telemetry',
+  localTelemetryUrl: 'https://localhost:8787/v1/telemetry',
 };
 
 export function testApp(keys: readonly ApiKeyProps[], target: DeployTarget = TEST_TARGET) {

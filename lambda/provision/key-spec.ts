@@ -30,7 +30,7 @@ export const inlineIotRuleSchema = z.strictObject({
   ruleName: z.string().regex(TOPIC_RULE_NAME_PATTERN, 'must be 1-128 letters, digits or underscores'),
   sql: z.string().min(1).max(4096),
   sqlVersion: z.string().default('2016-03-23'),
-  url: z.url('must be the telemetry endpoint URL'),
+  url: z.url({ protocol: /^https$/, error: 'must be the https URL of the telemetry endpoint (IoT only posts over https)' }),
   headerName: z.string().regex(HEADER_NAME_PATTERN, 'must be an HTTP header name'),
   description: z.string().max(1024).optional(),
 });

@@ -21,7 +21,8 @@ async function main(command: CdktfCommand, stacks: string[], options: { local?: 
   }
   const targets = stacks.length ? stacks : [PLATFORM_STACK, KEYS_STACK];
   process.stderr.write(`keyroll: ${command} ${targets.join(', ')} → ${env.AWS_ENDPOINT_URL ?? 'AWS'}\n`);
-  const { exitCode } = await runCdktf({ command, stacks: targets, env });
+  const withoutDependencies = command !== 'synth' && !targets.includes(PLATFORM_STACK);
+  const { exitCode } = await runCdktf({ command, stacks: targets, env, withoutDependencies });
   if (exitCode !== 0) {
     const hint = command === 'synth' ? 'the lines above name the declaration and the fix' : 'the lines above say which resource and why. Fix it and rerun: completed resources are kept';
     process.stderr.write(`keyroll: cdktf ${command} failed (exit ${exitCode}); ${hint}.\n`);

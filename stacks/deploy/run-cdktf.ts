@@ -16,6 +16,11 @@ export interface RunCdktfOptions {
   readonly stacks?: readonly string[];
   /** Extra environment for the app and Terraform. @default {} */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Run the named stacks without the stacks they read from (e.g. only keyroll-keys, with the
+   * platform already deployed). Without it cdktf refuses. @default false
+   */
+  readonly withoutDependencies?: boolean;
   /** cdktf's output folder. @default cdktf.out */
   readonly outputDir?: string;
   /** Called with each chunk of output; defaults to this process's stdout/stderr. */
@@ -47,6 +52,7 @@ export async function runCdktf(options: RunCdktfOptions): Promise<CdktfRun> {
   const args = [options.command, ...(options.command === 'synth' ? [] : stacks)];
   if (options.outputDir) args.push('--output', options.outputDir);
   if (options.command === 'deploy' || options.command === 'destroy') args.push('--auto-approve');
+  if (options.withoutDependencies) args.push('--ignore-missing-stack-dependencies');
   if (options.command !== 'synth') args.push('--skip-provider-lock');
   const child = spawn(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'cdktf'), args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -61,7 +61,7 @@ const consumerSchema = z.strictObject({
   topic: z.string().min(1, 'must be an MQTT topic filter, e.g. acme/telemetry/+').max(256).refine((t) => !t.includes("'"), 'must not contain quotes'),
   mode: z.enum(['reference', 'inline'], { error: 'must be "reference" or "inline"' }).optional(),
   headerName: z.string().regex(HEADER_NAME_PATTERN, 'must be an HTTP header name, e.g. x-api-key').optional(),
-  url: z.url('must be an absolute URL').optional(),
+  url: z.url({ protocol: /^https$/, error: 'must be an https URL (IoT topic rules only post over https)' }).optional(),
 });
 
 const propsSchema = keySpecSchema

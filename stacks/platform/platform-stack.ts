@@ -15,6 +15,8 @@ import { NodeFunction } from './node-function';
 
 /** Writes to the keys table: conditional puts/updates, inside transactions too. */
 const KEY_WRITES = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
+/** The provisioner also deletes its own bookkeeping item when a key goes away. */
+const PROVISIONER_TABLE_ACCESS = [...KEY_WRITES, 'dynamodb:DeleteItem'];
 
 export class PlatformStack extends KeyrollStack {
   readonly tables: KeyTables;
@@ -63,11 +65,18 @@ export class PlatformStack extends KeyrollStack {
       environment: { KEYROLL_KEYS_TABLE: this.tables.keys.name, POWERTOOLS_SERVICE_NAME: 'keyroll-provisioner' },
       timeout: 60,
     });
-    // Secrets and topic rules are granted per key by each keys stack, for exactly its own.
+    // Secrets, and writing topic rules, are granted per key by each keys stack, for exactly its
+    // own. Deleting a rule a key no longer declares can't be granted that way (the stack no
+    // longer names it), so Get/Delete cover every rule; the provisioner only ever deletes rules
+    // its own record says it created.
     new IamRolePolicy(this, 'provisioner-data', {
       role: this.provisioner.role.name,
       name: 'provisioner-keys-table',
-      policy: policyDocument({ actions: KEY_WRITES, resources: [this.tables.keys.arn] }),
+      policy: policyDocument(
+        { actions: PROVISIONER_TABLE_ACCESS, resources: [this.tables.keys.arn] },
+        { actions: ['iot:GetTopicRule', 'iot:DeleteTopicRule'], resources: [`arn:aws:iot:${target.region}:*:rule/*`] },
+        { actions: ['iot:ListTopicRules'], resources: ['*'] },
+      ),
     });
 
     this.telemetryUrl = target.local ? target.localTelemetryUrl : `${this.serviceUrl.functionUrl}v1/telemetry`;

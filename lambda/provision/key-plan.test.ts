@@ -1,0 +1,100 @@
+import { generateKey } from '../keys/key-format';
+import { applyUpdate, createRecord, regenerateSecret, revoke } from '../keys/key-transitions';
+import { configurationChanges, planKey, staleRuleNames, supersededKeys } from './key-plan';
+import { keySecretValue } from './key-secret';
+import { type KeySpec, keySpecSchema } from './key-spec';
+
+const now = new Date('2026-06-01T12:00:00Z');
+const nowMs = now.getTime();
+const spec: KeySpec = keySpecSchema.parse({
+  tenant: 'acme',
+  name: 'sensors',
+  environment: 'production',
+  permissions: ['telemetry:write'],
+  rateLimit: { limit: 100, windowSeconds: 60 },
+  tags: ['iot'],
+  inlineConsumers: [],
+});
+
+function issued(overrides: Partial<KeySpec> = {}) {
+  const s = { ...spec, ...overrides };
+  const apiKey = generateKey(s.environment);
+  const record = createRecord(s.tenant, { ...s, customerId: s.customerId }, apiKey, now);
+  return { record, apiKey, secret: keySecretValue(record, apiKey) };
+}
+
+describe('planKey', () => {
+  it('keeps the key in the secret when it matches the spec', () => {
+    const { record, apiKey, secret } = issued();
+    expect(planKey(spec, { secret, key: record }, { nowMs })).toEqual({ kind: 'keep', key: record, apiKey });
+  });
+
+  it('keeps the key and lists only the configuration that drifted', () => {
+    const { record, secret } = issued();
+    const plan = planKey({ ...spec, permissions: ['telemetry:*'], tags: [] }, { secret, key: record }, { nowMs });
+    expect(plan).toMatchObject({ kind: 'keep', changes: { permissions: ['telemetry:*'], tags: [] } });
+  });
+
+  it('issues a key when the secret is empty, the key is gone or revoked, or it belongs to a tenant never declared', () => {
+    const { record, secret } = issued();
+    expect(planKey(spec, {}, { nowMs })).toEqual({ kind: 'issue', reason: 'secret-empty' });
+    expect(planKey(spec, { secret }, { nowMs })).toEqual({ kind: 'issue', reason: 'key-not-found' });
+    expect(planKey(spec, { secret, key: revoke(record, now) }, { nowMs })).toEqual({ kind: 'issue', reason: 'key-revoked' });
+    expect(planKey(spec, { secret: { ...secret, tenant: 'other' }, key: record }, { nowMs })).toEqual({ kind: 'issue', reason: 'key-of-other-tenant' });
+  });
+
+  it('replaces the key when a field a key cannot change did', () => {
+    const { record, apiKey, secret } = issued();
+    expect(planKey({ ...spec, environment: 'staging' }, { secret, key: record }, { nowMs })).toEqual({
+      kind: 'replace',
+      reason: 'environment-changed',
+      previous: record,
+      previousApiKey: apiKey,
+    });
+    expect(planKey({ ...spec, customerId: 'c-1' }, { secret, key: record }, { nowMs })).toMatchObject({ kind: 'replace', reason: 'customer-changed' });
+    // The tenant moved: the old tenant's key is this declaration's, so it is replaced (and later revoked).
+    expect(planKey({ ...spec, tenant: 'globex' }, { secret, key: record }, { nowMs, previousTenant: 'acme' })).toMatchObject({
+      kind: 'replace',
+      reason: 'tenant-changed',
+    });
+  });
+
+  it('regenerates a key whose secret no longer opens it, and keeps one whose old secret is still in grace', () => {
+    const { record, secret } = issued();
+    const regeneratedHard = regenerateSecret(record, generateKey('production'), 0, now);
+    expect(planKey(spec, { secret, key: regeneratedHard }, { nowMs })).toMatchObject({ kind: 'regenerate', key: regeneratedHard });
+    const inGrace = regenerateSecret(record, generateKey('production'), 600, now);
+    expect(planKey(spec, { secret, key: inGrace }, { nowMs })).toMatchObject({ kind: 'keep' });
+  });
+});
+
+describe('configurationChanges', () => {
+  it('is undefined when nothing drifted, whatever offset the expiry is written with', () => {
+    const { record } = issued({ expiresAt: '2027-01-31T00:00:00Z' });
+    expect(configurationChanges({ ...spec, expiresAt: '2027-01-31T01:00:00+01:00' }, record)).toBeUndefined();
+  });
+
+  it('clears the expiry when the spec dropped it', () => {
+    const { record } = issued({ expiresAt: '2027-01-31T00:00:00Z' });
+    expect(configurationChanges(spec, record)).toEqual({ expiresAt: null });
+  });
+
+  it('never touches enabled: a key disabled by hand stays disabled', () => {
+    const disabled = applyUpdate(issued().record, { enabled: false }, now);
+    expect(configurationChanges({ ...spec, name: 'renamed' }, disabled)).toEqual({ name: 'renamed' });
+  });
+});
+
+describe('staleRuleNames and supersededKeys', () => {
+  it('finds rules the spec no longer declares', () => {
+    const declared = { ...spec, inlineConsumers: [{ type: 'iot-rule-inline' as const, ruleName: 'keep', sql: 's', sqlVersion: '2016-03-23', url: 'https://x.test', headerName: 'x-api-key' }] };
+    expect(staleRuleNames(['keep', 'gone', 'gone'], declared)).toEqual(['gone']);
+    expect(staleRuleNames(undefined, declared)).toEqual([]);
+  });
+
+  it('lists each earlier key once and never the current one', () => {
+    const current = { tenant: 'acme', keyId: 'key_new' };
+    const old = { tenant: 'acme', keyId: 'key_old' };
+    expect(supersededKeys(current, [old, undefined, current, { ...old }])).toEqual([old]);
+  });
+});

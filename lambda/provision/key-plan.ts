@@ -1,0 +1,115 @@
+/**
+ * What the provisioner must do to make a declared key real, decided from the spec, the secret and
+ * the key record alone. Pure, so every case is testable without AWS.
+ */
+import type { UpdateKeyInput } from '../keys/key-input';
+import { type ApiKeyRecord, acceptsSecret } from '../keys/key-record';
+import { hashSecret } from '../keys/secret-hash';
+import type { KeySecretValue, KeySpec } from './key-spec';
+
+/** Why there is no key to keep, so a new one is issued. */
+export type IssueReason = 'secret-empty' | 'key-of-other-tenant' | 'key-not-found' | 'key-revoked';
+/** What changed that a key cannot change in place, so a replacement is issued and the old key revoked. */
+export type ReplaceReason = 'tenant-changed' | 'environment-changed' | 'customer-changed';
+
+export type KeyPlan =
+  /** The secret's key stays: same id, same plaintext; `changes` is its configuration drift, if any. */
+  | { readonly kind: 'keep'; readonly key: ApiKeyRecord; readonly apiKey: string; readonly changes?: UpdateKeyInput }
+  /** The key stays but the secret no longer opens it (regenerated elsewhere): it gets a new secret. */
+  | { readonly kind: 'regenerate'; readonly key: ApiKeyRecord; readonly changes?: UpdateKeyInput }
+  | { readonly kind: 'issue'; readonly reason: IssueReason }
+  | { readonly kind: 'replace'; readonly reason: ReplaceReason; readonly previous: ApiKeyRecord; readonly previousApiKey: string };
+
+export interface KeyFound {
+  /** What the key's secret holds, if anything. */
+  readonly secret?: KeySecretValue;
+  /** The record the secret's keyId names, if it exists. */
+  readonly key?: ApiKeyRecord;
+}
+
+export interface PlanOptions {
+  /** The tenant of the last applied input: a key of that tenant is this declaration's too. */
+  readonly previousTenant?: string;
+  readonly nowMs: number;
+}
+
+/**
+ * Keeps the key the secret holds whenever it can, because consumers already have it. A key of a
+ * tenant this declaration never had is left alone: the secret was reused, the key is not ours.
+ */
+export function planKey(spec: KeySpec, found: KeyFound, options: PlanOptions): KeyPlan {
+  const { secret, key } = found;
+  if (!secret) return { kind: 'issue', reason: 'secret-empty' };
+  if (secret.tenant !== spec.tenant && secret.tenant !== options.previousTenant) return { kind: 'issue', reason: 'key-of-other-tenant' };
+  if (!key) return { kind: 'issue', reason: 'key-not-found' };
+  if (key.revokedAt) return { kind: 'issue', reason: 'key-revoked' };
+  const immutable = immutableChange(spec, key);
+  if (immutable) return { kind: 'replace', reason: immutable, previous: key, previousApiKey: secret.apiKey };
+  const changes = configurationChanges(spec, key);
+  if (!acceptsSecret(key, hashSecret(secret.apiKey), options.nowMs)) return { kind: 'regenerate', key, ...(changes ? { changes } : {}) };
+  return { kind: 'keep', key, apiKey: secret.apiKey, ...(changes ? { changes } : {}) };
+}
+
+/** What a key cannot change in place. */
+export function immutableChange(spec: KeySpec, key: ApiKeyRecord): ReplaceReason | undefined {
+  if (key.tenant !== spec.tenant) return 'tenant-changed';
+  if (key.environment !== spec.environment) return 'environment-changed';
+  if ((key.customerId ?? undefined) !== (spec.customerId ?? undefined)) return 'customer-changed';
+  return undefined;
+}
+
+/**
+ * The update that makes the key's configuration match the spec, or undefined when it already does.
+ * `enabled` is never part of it: a key a human disabled through the API stays disabled.
+ */
+export function configurationChanges(spec: KeySpec, key: ApiKeyRecord): UpdateKeyInput | undefined {
+  const changes: { -readonly [K in keyof UpdateKeyInput]: UpdateKeyInput[K] } = {};
+  if (key.name !== spec.name) changes.name = spec.name;
+  if (!sameList(key.permissions, spec.permissions)) changes.permissions = [...spec.permissions];
+  if (key.rateLimit.limit !== spec.rateLimit.limit || key.rateLimit.windowSeconds !== spec.rateLimit.windowSeconds) {
+    changes.rateLimit = { ...spec.rateLimit };
+  }
+  if (!sameInstant(key.expiresAt, spec.expiresAt)) changes.expiresAt = spec.expiresAt ?? null;
+  if (!sameList(key.tags, spec.tags)) changes.tags = [...spec.tags];
+  return Object.keys(changes).length > 0 ? changes : undefined;
+}
+
+/** Rules the last apply wrote the key into that the spec no longer declares. */
+export function staleRuleNames(previous: readonly string[] | undefined, spec: KeySpec): string[] {
+  const declared = new Set(spec.inlineConsumers.map((rule) => rule.ruleName));
+  return [...new Set(previous ?? [])].filter((name) => !declared.has(name));
+}
+
+export interface KeyRef {
+  readonly tenant: string;
+  readonly keyId: string;
+}
+
+/** Keys this declaration handed out before that are not the current one, each once. */
+export function supersededKeys(current: KeyRef | undefined, candidates: readonly (KeyRef | undefined)[]): KeyRef[] {
+  const seen = new Set(current ? [refId(current)] : []);
+  const out: KeyRef[] = [];
+  for (const candidate of candidates) {
+    if (!candidate || seen.has(refId(candidate))) continue;
+    seen.add(refId(candidate));
+    out.push(candidate);
+  }
+  return out;
+}
+
+export function sameSecretValue(a: KeySecretValue | undefined, b: KeySecretValue): boolean {
+  return !!a && a.apiKey === b.apiKey && a.keyId === b.keyId && a.tenant === b.tenant && a.name === b.name && a.environment === b.environment;
+}
+
+const refId = (ref: KeyRef) => `${ref.tenant}/${ref.keyId}`;
+
+/** Order matters for permissions and tags as the API returns them, so order is compared too. */
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+/** The record keeps expiry normalised to UTC; the spec may give any offset. */
+function sameInstant(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return Date.parse(a) === Date.parse(b);
+}

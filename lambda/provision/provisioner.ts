@@ -1,0 +1,341 @@
+/**
+ * The provisioner: makes a declared key real on create and update, and takes it away on delete.
+ * It reads the spec, the key's secret and what it provisioned before, decides with key-plan.ts,
+ * and then issues, reconfigures, replaces or revokes the key and hands it to its secret and its
+ * inline consumers. Never logs, returns or throws the key itself.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isKeyrollError } from '../errors';
+import type { ApiKeyRecord } from '../keys/key-record';
+import { KeyManager } from '../manage/key-manager';
+import { createDocumentClient } from '../store/dynamodb-client';
+import { DynamoDbKeyStore } from '../store/dynamodb-key-store';
+import { tableNamesFromEnv } from '../store/table-names';
+import { deleteInlineConsumers, writeKeyIntoInlineConsumers } from './consumers/inline-consumers';
+import { writeKeyIntoRule } from './consumers/iot-rule-inline';
+import { describeError, isProvisionError, ProvisionError, provisionErrors, toSafeError } from './errors';
+import { type KeyPlan, type KeyRef, planKey, sameSecretValue, staleRuleNames, supersededKeys } from './key-plan';
+import { keySecretValue, readKeySecret, writeKeySecret } from './key-secret';
+import { createInputFromSpec, type InlineIotRule, type KeySecretValue, type KeySpec, type ProvisionResult } from './key-spec';
+import { type ProvisionEvent, parseProvisionEvent } from './provision-event';
+import { ProvisionedKeyStore } from './provisioned-key';
+import { readSpec } from './spec-reader';
+
+export interface ProvisionerOptions {
+  /**
+   * Client for the keys table (specs, keys, and what was provisioned).
+   * @default createDocumentClient()
+   */
+  readonly documentClient?: DynamoDBDocumentClient;
+  /**
+   * Client for the secrets that hand keys to consumers.
+   * @default new SecretsManagerClient({})
+   */
+  readonly secrets?: SecretsManagerClient;
+  /**
+   * Client for the inline consumers' topic rules.
+   * @default new IoTClient({})
+   */
+  readonly iot?: IoTClient;
+  /**
+   * The keys table.
+   * @default tableNamesFromEnv().keys, i.e. KEYROLL_KEYS_TABLE
+   */
+  readonly keysTable?: string;
+  /** @default new Logger({ serviceName: 'keyroll-provisioner' }) */
+  readonly logger?: Logger;
+  /** @default () => new Date() */
+  readonly clock?: () => Date;
+}
+
+export interface Provisioner {
+  /**
+   * Handles one `aws_lambda_invocation` event. Throws a ProvisionError whose message says what to
+   * do; Terraform shows it and fails the apply or destroy.
+   */
+  handle(event: unknown): Promise<ProvisionResult>;
+}
+
+interface Deps {
+  readonly documentClient: DynamoDBDocumentClient;
+  readonly secrets: SecretsManagerClient;
+  readonly iot: IoTClient;
+  readonly keysTable: string;
+  readonly clock: () => Date;
+  readonly keys: DynamoDbKeyStore;
+  readonly manager: KeyManager;
+  readonly provisioned: ProvisionedKeyStore;
+}
+
+/**
+ * @example
+ * const provisioner = createProvisioner({ keysTable: 'keyroll-keys' });
+ * const result = await provisioner.handle({ tenant, name, secretArn, specDigest, tf: { action: 'create', prev_input: null } });
+ */
+export function createProvisioner(options: ProvisionerOptions = {}): Provisioner {
+  const documentClient = options.documentClient ?? createDocumentClient();
+  const keysTable = options.keysTable ?? tableNamesFromEnv().keys;
+  const clock = options.clock ?? (() => new Date());
+  const keys = new DynamoDbKeyStore(documentClient, keysTable);
+  const deps: Deps = {
+    documentClient,
+    secrets: options.secrets ?? new SecretsManagerClient({}),
+    iot: options.iot ?? new IoTClient({}),
+    keysTable,
+    clock,
+    keys,
+    manager: new KeyManager({ store: keys, clock }),
+    provisioned: new ProvisionedKeyStore(documentClient, keysTable),
+  };
+  const logger = options.logger ?? new Logger({ serviceName: 'keyroll-provisioner' });
+  return { handle: (event) => handle(deps, logger, event) };
+}
+
+/**
+ * The AWS provider (plugin SDK v2) stores the new input even when an update fails, so the next
+ * plan shows no change. See https://github.com/hashicorp/terraform-plugin-sdk/issues/476
+ */
+const UPDATE_RETRY_NOTE =
+  'Terraform records a failed update as applied, so re-running the apply alone will not retry it: after fixing the cause, change the key\'s spec, ' +
+  'or apply with -replace on its aws_lambda_invocation (which revokes the key and issues a new one).';
+
+async function handle(deps: Deps, logger: Logger, event: unknown): Promise<ProvisionResult> {
+  let log = logger;
+  let parsed: ProvisionEvent | undefined;
+  try {
+    parsed = parseProvisionEvent(event);
+    log = logger.createChild({ persistentKeys: { action: parsed.action, tenant: parsed.input.tenant, keyName: parsed.input.name } });
+    const result = parsed.action === 'delete' ? await remove(deps, parsed, log) : await apply(deps, parsed, log);
+    log.info(parsed.action === 'delete' ? 'deprovisioned' : 'provisioned', { keyId: result.keyId, secretArn: result.secretArn, inlineRuleArns: [...result.inlineRuleArns] });
+    return result;
+  } catch (error) {
+    const safe = toSafeError(error);
+    const where = parsed ? ` (${parsed.action} of key \`${parsed.input.name}\` of tenant \`${parsed.input.tenant}\`)` : '';
+    const retry = parsed?.action === 'update' ? ` ${UPDATE_RETRY_NOTE}` : '';
+    const failure = new ProvisionError(safe.code, `keyroll provisioner${where}: ${safe.message}${retry}`);
+    log.error('provisioning failed', { code: failure.code, reason: failure.message });
+    throw failure;
+  }
+}
+
+/** Create and update: one convergent path, so a retried create and a repeated update both end in the same place. */
+async function apply(deps: Deps, event: ProvisionEvent, log: Logger): Promise<ProvisionResult> {
+  const { action, input, previousInput } = event;
+  const spec = await readSpec(deps.documentClient, deps.keysTable, input.tenant, input.name);
+  if (!spec) throw provisionErrors.specNotFound(input.tenant, input.name, deps.keysTable);
+  const secretRead = await readKeySecret(deps.secrets, input.secretArn);
+  const secret = secretRead.status === 'present' ? secretRead.value : undefined;
+  const before = await deps.provisioned.get(previousInput?.tenant ?? input.tenant, previousInput?.name ?? input.name);
+  const key = secret ? await keyCall(`Reading key ${secret.keyId}`, () => deps.keys.getKey(secret.tenant, secret.keyId)) : undefined;
+  const plan = planKey(spec, { secret, key }, { previousTenant: previousInput?.tenant, nowMs: deps.clock().getTime() });
+  logPlan(log, plan, secretRead.status === 'absent' ? secretRead.reason : undefined, secret?.keyId);
+
+  let compensation: Compensation | undefined;
+  try {
+    let record: ApiKeyRecord;
+    let apiKey: string;
+    let replaced: ApiKeyRecord | undefined;
+    if (plan.kind === 'issue' || plan.kind === 'replace') {
+      const issued = await keyCall(`Issuing key \`${spec.name}\``, () => deps.manager.create(spec.tenant, createInputFromSpec(spec)));
+      ({ record, key: apiKey } = issued);
+      compensation = new Compensation(deps, log, record, input.secretArn, plan.kind === 'replace' ? secret : undefined);
+      replaced = plan.kind === 'replace' ? plan.previous : undefined;
+      log.info('key issued', { keyId: record.id });
+    } else {
+      const kept = plan.key;
+      record = plan.changes ? await keyCall(`Updating key ${kept.id}`, () => deps.manager.update(kept.tenant, kept.id, plan.changes!)) : kept;
+      if (plan.kind === 'regenerate') {
+        // Zero grace: the secret it replaces no longer opened the key anyway.
+        ({ record, key: apiKey } = await keyCall(`Regenerating key ${kept.id}`, () => deps.manager.regenerate(kept.tenant, kept.id, { graceSeconds: 0 })));
+      } else {
+        apiKey = plan.apiKey;
+      }
+    }
+
+    const value = keySecretValue(record, apiKey);
+    if (!sameSecretValue(secret, value)) {
+      await writeKeySecret(deps.secrets, input.secretArn, value);
+      compensation?.secretWritten();
+    }
+    const inlineRuleArns = await writeKeyIntoInlineConsumers(deps.iot, spec.inlineConsumers, apiKey, (rule) => compensation?.ruleWritten(rule));
+
+    // The key is handed over. Terraform keeps an updated resource even when the update fails, so
+    // from here on a failed update leaves the new key in place; what is left to clean up stays
+    // recorded (below, last) for the next run. A failed create leaves no resource to destroy
+    // later, so it is undone to the end.
+    if (action === 'update') compensation = undefined;
+
+    const deleted = await deleteInlineConsumers(deps.iot, staleRuleNames(before?.inlineRuleNames, spec));
+    if (deleted.length > 0) log.info('stale inline rules deleted', { ruleNames: deleted });
+    // Revoked only now, after consumers hold the new key, so none is ever left with a dead one.
+    for (const old of supersededKeys(refOf(record), [replaced && refOf(replaced), before && { tenant: before.tenant, keyId: before.keyId }])) {
+      await revokeKey(deps, old, log);
+    }
+    await deps.provisioned.put(spec.name, {
+      tenant: record.tenant,
+      keyId: record.id,
+      secretArn: input.secretArn,
+      inlineRuleNames: spec.inlineConsumers.map((rule) => rule.ruleName),
+      provisionedAt: deps.clock().toISOString(),
+    });
+    if (previousInput && (previousInput.tenant !== input.tenant || previousInput.name !== input.name)) {
+      await deps.provisioned.delete(previousInput.tenant, previousInput.name);
+    }
+    return { keyId: record.id, secretArn: input.secretArn, inlineRuleArns };
+  } catch (error) {
+    const note = await compensation?.run();
+    throw note ? withNote(error, note) : error;
+  }
+}
+
+/**
+ * Delete: revoke the key and delete its inline rules; leave the secret, which Terraform deletes
+ * right after. Repeatable: anything already gone counts as done.
+ */
+async function remove(deps: Deps, { input }: ProvisionEvent, log: Logger): Promise<ProvisionResult> {
+  const secretRead = await readKeySecret(deps.secrets, input.secretArn);
+  if (secretRead.status === 'absent') log.info('the secret holds no key', { secretArn: input.secretArn, reason: secretRead.reason });
+  const before = await deps.provisioned.get(input.tenant, input.name);
+  const spec = await specIfReadable(deps, input.tenant, input.name, log);
+
+  // Only keys of this declaration's tenants: a secret pointing elsewhere was reused, not ours to revoke.
+  const tenants = new Set([input.tenant, before?.tenant]);
+  const secret = secretRead.status === 'present' ? secretRead.value : undefined;
+  if (secret && !tenants.has(secret.tenant)) log.warn('the secret names a key of another tenant; leaving that key alone', { keyId: secret.keyId });
+  const fromSecret = secret && tenants.has(secret.tenant) ? { tenant: secret.tenant, keyId: secret.keyId } : undefined;
+  const fromBefore = before ? { tenant: before.tenant, keyId: before.keyId } : undefined;
+  for (const ref of supersededKeys(undefined, [fromSecret, fromBefore])) await revokeKey(deps, ref, log);
+
+  const ruleNames = [...new Set([...(spec?.inlineConsumers.map((rule) => rule.ruleName) ?? []), ...(before?.inlineRuleNames ?? [])])];
+  const deleted = await deleteInlineConsumers(deps.iot, ruleNames);
+  if (deleted.length > 0) log.info('inline rules deleted', { ruleNames: deleted });
+  await deps.provisioned.delete(input.tenant, input.name);
+  return { keyId: fromSecret?.keyId ?? fromBefore?.keyId ?? '', secretArn: input.secretArn, inlineRuleArns: [] };
+}
+
+/**
+ * Terraform destroys the invocation before the spec it depends on, so the spec is normally still
+ * there; if it is not (or no longer parses), the rules recorded as provisioned are deleted instead.
+ */
+async function specIfReadable(deps: Deps, tenant: string, name: string, log: Logger): Promise<KeySpec | undefined> {
+  try {
+    const spec = await readSpec(deps.documentClient, deps.keysTable, tenant, name);
+    if (!spec) log.warn('no spec to read the inline rules from; deleting only the rules recorded as provisioned');
+    return spec;
+  } catch (error) {
+    if (!isProvisionError(error) || error.code !== 'INVALID_SPEC') throw error;
+    log.warn('the spec does not parse; deleting only the rules recorded as provisioned', { reason: error.message });
+    return undefined;
+  }
+}
+
+/**
+ * Undoes a key issued by a run that then failed, so no key nobody holds stays valid. When the key
+ * replaced one that worked, the secret and the rules already written get the old key back first:
+ * consumers must never be left holding a revoked key.
+ */
+class Compensation {
+  private wroteSecret = false;
+  private readonly rulesWritten: InlineIotRule[] = [];
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly log: Logger,
+    private readonly issued: ApiKeyRecord,
+    private readonly secretArn: string,
+    private readonly previous: KeySecretValue | undefined,
+  ) {}
+
+  secretWritten(): void {
+    this.wroteSecret = true;
+  }
+
+  ruleWritten(rule: InlineIotRule): void {
+    this.rulesWritten.push(rule);
+  }
+
+  /** Best effort throughout; returns what a human must finish by hand, if anything. */
+  async run(): Promise<string | undefined> {
+    this.log.warn('undoing the key this run issued', { keyId: this.issued.id });
+    const unfinished: string[] = [];
+    const previous = this.previous;
+    if (previous) {
+      if (this.wroteSecret) {
+        await this.attempt(() => writeKeySecret(this.deps.secrets, this.secretArn, previous), () =>
+          unfinished.push(`secret ${this.secretArn} holds revoked key ${this.issued.id}; re-run the apply to give it a working key`),
+        );
+      }
+      for (const rule of this.rulesWritten) {
+        await this.attempt(() => writeKeyIntoRule(this.deps.iot, rule, previous.apiKey), () =>
+          unfinished.push(`IoT topic rule ${rule.ruleName} holds revoked key ${this.issued.id}; re-run the apply`),
+        );
+      }
+    }
+    await this.attempt(() => this.deps.manager.revoke(this.issued.tenant, this.issued.id), () =>
+      unfinished.push(
+        `key ${this.issued.id} was issued but could not be revoked; revoke it with DELETE /v1/tenants/${this.issued.tenant}/api-keys/${this.issued.id}`,
+      ),
+    );
+    if (unfinished.length === 0) this.log.warn('undone: the issued key is revoked', { keyId: this.issued.id });
+    return unfinished.length > 0 ? `Undoing it did not finish: ${unfinished.join('; ')}.` : undefined;
+  }
+
+  private async attempt(step: () => Promise<unknown>, onFailure: () => void): Promise<void> {
+    try {
+      await step();
+    } catch (error) {
+      this.log.error('undo step failed', { keyId: this.issued.id, reason: describeError(error) });
+      onFailure();
+    }
+  }
+}
+
+/** Revokes a key this declaration no longer uses; one already gone or revoked is fine. */
+async function revokeKey(deps: Deps, ref: KeyRef, log: Logger): Promise<void> {
+  try {
+    await deps.manager.revoke(ref.tenant, ref.keyId);
+    log.info('key revoked', { keyId: ref.keyId, keyTenant: ref.tenant });
+  } catch (error) {
+    if (isKeyrollError(error) && error.code === 'NOT_FOUND') return;
+    throw provisionErrors.keyChangeFailed(`Revoking key ${ref.keyId} of tenant \`${ref.tenant}\``, error);
+  }
+}
+
+/** Key manager and store calls, with their failure named. */
+async function keyCall<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isProvisionError(error)) throw error;
+    throw provisionErrors.keyChangeFailed(what, error);
+  }
+}
+
+function logPlan(log: Logger, plan: KeyPlan, secretAbsence: string | undefined, secretKeyId: string | undefined): void {
+  switch (plan.kind) {
+    case 'keep':
+      log.info('keeping the key in the secret', { keyId: plan.key.id, changes: Object.keys(plan.changes ?? {}) });
+      return;
+    case 'regenerate':
+      log.warn('the secret no longer opens its key (regenerated outside the provisioner?); regenerating it', { keyId: plan.key.id });
+      return;
+    case 'replace':
+      log.info('replacing the key: a field it cannot change did', { keyId: plan.previous.id, reason: plan.reason });
+      return;
+    case 'issue':
+      if (plan.reason === 'key-revoked') log.warn('the key in the secret was revoked outside the provisioner; issuing a new one', { keyId: secretKeyId });
+      else log.info('issuing a key', { reason: plan.reason, ...(secretAbsence ? { secret: secretAbsence } : {}) });
+  }
+}
+
+function refOf(record: ApiKeyRecord): KeyRef {
+  return { tenant: record.tenant, keyId: record.id };
+}
+
+function withNote(error: unknown, note: string): ProvisionError {
+  const safe = toSafeError(error);
+  return new ProvisionError(safe.code, `${safe.message} ${note}`);
+}
