@@ -78,6 +78,11 @@ export const errors = {
       'FORBIDDEN',
       `The API key is scoped to a customer and ${what} belongs to another customer. Use a key of that customer, or a key without a customer scope.`,
     ),
+  otherEnvironment: (requested: string, own: string) =>
+    new KeyrollError(
+      'FORBIDDEN',
+      `The API key is a ${own} key and may only issue ${own} keys, not ${requested}. Create ${requested} keys with a ${requested} key manager on the ${requested} service (\`keyroll bootstrap --environment ${requested}\` makes the first one).`,
+    ),
   keyNotFound: (tenant: string, id: string) =>
     new KeyrollError(
       'NOT_FOUND',
@@ -97,13 +102,10 @@ export const errors = {
     ),
   validation: (field: string, problem: string, fix: string) =>
     new KeyrollError('VALIDATION_ERROR', `\`${field}\` ${problem}. ${fix}`),
-  payloadTooLarge: (maxBytes: number) =>
-    new KeyrollError(
-      'PAYLOAD_TOO_LARGE',
-      `The request body exceeds ${maxBytes} bytes. Split the readings into several requests.`,
-    ),
+  payloadTooLarge: (maxBytes: number, fix = 'Send a smaller body.') =>
+    new KeyrollError('PAYLOAD_TOO_LARGE', `The request body exceeds ${maxBytes} bytes. ${fix}`),
   serviceUnavailable: () =>
-    new KeyrollError('SERVICE_UNAVAILABLE', 'The key store is unavailable. Retry with backoff; nothing was changed.'),
+    new KeyrollError('SERVICE_UNAVAILABLE', 'The key store is unavailable right now. Retry with backoff.'),
   internal: () =>
     new KeyrollError('INTERNAL_ERROR', 'Something went wrong on our side. Retry; if it persists, report it with the time of the request.'),
 };

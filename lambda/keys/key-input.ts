@@ -13,7 +13,15 @@ export const tenantSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit');
 
-export const nameSchema = z.string().trim().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+/** Lone UTF-16 surrogates are not text: the store would refuse them (a 5xx), so refuse them here. */
+const wellFormed = (text: string) => (text as string & { isWellFormed(): boolean }).isWellFormed();
+
+export const nameSchema = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(128, 'must be at most 128 characters')
+  .refine(wellFormed, 'must be valid Unicode text');
 
 export const environmentSchema = z.enum(ENVIRONMENTS, {
   error: `must be one of ${ENVIRONMENTS.join(', ')}`,
@@ -40,7 +48,9 @@ export const rateLimitSchema = z.strictObject(
 export const expiresAtSchema = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 date-time, e.g. 2027-01-31T00:00:00Z' });
 
 export const tagsSchema = z
-  .array(z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters'), { error: 'must be an array of strings' })
+  .array(z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters').refine(wellFormed, 'must be valid Unicode text'), {
+    error: 'must be an array of strings',
+  })
   .max(MAX_TAGS, `must hold at most ${MAX_TAGS} tags`);
 
 export const customerIdSchema = z

@@ -55,11 +55,9 @@ export class KeyManager {
     return this.change(tenant, id, (record, now) => applyUpdate(record, input, now));
   }
 
-  /** Idempotent: revoking a revoked key returns it unchanged. */
-  async revoke(tenant: string, id: string): Promise<ApiKeyRecord> {
-    const current = await this.get(tenant, id);
-    if (current.revokedAt) return current;
-    return this.change(tenant, id, (record, now) => revoke(record, now), current);
+  /** Idempotent, even when two revocations race: revoking a revoked key returns it unchanged. */
+  revoke(tenant: string, id: string): Promise<ApiKeyRecord> {
+    return this.change(tenant, id, (record, now) => (record.revokedAt ? record : revoke(record, now)));
   }
 
   /**
@@ -81,11 +79,11 @@ export class KeyManager {
     tenant: string,
     id: string,
     transition: (record: ApiKeyRecord, now: Date) => ApiKeyRecord,
-    loaded?: ApiKeyRecord,
   ): Promise<ApiKeyRecord> {
-    let current = loaded ?? (await this.get(tenant, id));
+    let current = await this.get(tenant, id);
     for (let attempt = 1; ; attempt++) {
       const next = transition(current, this.clock());
+      if (next === current) return current;
       if ((await this.options.store.saveKeyChanges(current, next)) === 'saved') {
         this.options.onKeyChanged?.(id, next);
         return next;

@@ -1,46 +1,76 @@
 /**
- * Request authentication: find the presented key, verify it, take one request from its rate limit,
- * check the permission the route needs, and count the request (and whether it failed) for usage.
+ * Request authentication for routes: check the presented key (see key-check.ts), leave the key and
+ * its rate-limit decision on the context, refuse with the precise error, and count the request
+ * (and whether it failed) for usage.
  */
-import type { MiddlewareHandler } from 'hono';
+import type { Context, Handler, MiddlewareHandler } from 'hono';
 import { errors } from '../errors';
-import { hasPermission } from '../keys/permissions';
-import type { RateLimiter } from '../rate-limit/rate-limiter';
 import type { UsageRecorder } from '../usage/usage-recorder';
-import type { KeyVerifier } from '../verify/key-verifier';
 import type { ServeEnv } from './context';
+import { checkKey, type KeyCheck, type KeyCheckDeps } from './key-check';
 import { headerReader, presentedKey } from './presented-key';
 
-export interface AuthDeps {
-  readonly verifier: KeyVerifier;
-  readonly rateLimiter: RateLimiter;
+export interface AuthDeps extends KeyCheckDeps {
   readonly usage: UsageRecorder;
   readonly extraKeyHeaders: readonly string[];
 }
 
+/** As middleware, for route groups (management). */
 export function authenticate(deps: AuthDeps, permission?: string): MiddlewareHandler<ServeEnv> {
   return async (c, next) => {
-    const pendingVerification = deps.verifier.verify(presentedKey(headerReader(c), deps.extraKeyHeaders));
-    const verification = pendingVerification instanceof Promise ? await pendingVerification : pendingVerification;
-    if (!verification.ok) {
-      // A known key that is disabled or expired still counts as used, and as an error.
-      if (verification.key) deps.usage.record(verification.key.tenant, verification.key.id, true);
-      throw errors.verification(verification.code);
-    }
-    const key = verification.key;
-    const pendingDecision = deps.rateLimiter.consume(key.id, key.rateLimit);
-    const decision = pendingDecision instanceof Promise ? await pendingDecision : pendingDecision;
-    c.set('rateLimit', decision);
-    c.set('key', key);
+    const check = await checkRequestKey(deps, c, permission);
     let failed = true;
     try {
-      if (!decision.allowed) throw errors.verification('RATE_LIMIT_EXCEEDED');
-      if (permission && !hasPermission(key.permissions, permission)) throw errors.insufficientPermissions(permission);
-      // Routes answer through `respond`, which adds the X-RateLimit-* headers from `rateLimit`.
       await next();
       failed = c.res.status >= 400;
     } finally {
-      deps.usage.record(key.tenant, key.id, failed);
+      deps.usage.record(check.key.tenant, check.key.id, failed);
     }
   };
+}
+
+/**
+ * As a handler wrapper, for single hot routes: no middleware chain, and no promise at all when the
+ * key and its quota are cached, which keeps authentication's cost a small fraction of a request.
+ */
+export function withKey(deps: AuthDeps, permission: string | undefined, handler: Handler<ServeEnv>): Handler<ServeEnv> {
+  return (c, next) => {
+    const check = checkRequestKey(deps, c, permission);
+    const run = ({ key }: Passed) => {
+      const record = (response: Response) => {
+        deps.usage.record(key.tenant, key.id, response.status >= 400);
+        return response;
+      };
+      const fail = (error: unknown) => {
+        deps.usage.record(key.tenant, key.id, true);
+        throw error;
+      };
+      try {
+        const result = handler(c, next) as Response | Promise<Response>;
+        return result instanceof Promise ? result.then(record, fail) : record(result);
+      } catch (error) {
+        return fail(error);
+      }
+    };
+    return check instanceof Promise ? check.then(run) : run(check);
+  };
+}
+
+type Passed = Extract<KeyCheck, { ok: true }>;
+
+function checkRequestKey(deps: AuthDeps, c: Context<ServeEnv>, permission?: string): Passed | Promise<Passed> {
+  const check = checkKey(deps, presentedKey(headerReader(c), deps.extraKeyHeaders), permission);
+  return check instanceof Promise ? check.then((settled) => admit(deps, c, settled, permission)) : admit(deps, c, check, permission);
+}
+
+function admit(deps: AuthDeps, c: Context<ServeEnv>, check: KeyCheck, permission?: string): Passed {
+  // Routes answer through `respond`, which adds the X-RateLimit-* headers from `rateLimit`.
+  if (check.decision) c.set('rateLimit', check.decision);
+  if (check.ok) {
+    c.set('key', check.key);
+    return check;
+  }
+  // A known key that is refused still counts as used, and as an error.
+  if (check.key) deps.usage.record(check.key.tenant, check.key.id, true);
+  throw check.code === 'INSUFFICIENT_PERMISSIONS' && permission ? errors.insufficientPermissions(permission) : errors.verification(check.code);
 }

@@ -20,7 +20,6 @@ export function classifyError(error: unknown): { error: KeyrollError; fault: boo
   if (isKeyrollError(error)) return { error, fault: error.status >= 500 };
   if (error instanceof HTTPException) {
     // Hono raises these for malformed requests it rejects itself (e.g. an oversized body).
-    if (error.status === 413) return { error: errors.payloadTooLarge(JSON_BODY_LIMIT_BYTES), fault: false };
     return { error: errors.validation('request', `was rejected (${error.status})`, 'Check the method, headers and body.'), fault: false };
   }
   if (isStoreUnavailable(error)) return { error: errors.serviceUnavailable(), fault: true };

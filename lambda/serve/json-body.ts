@@ -3,12 +3,12 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { errors } from '../errors';
 
-/** Rejects bodies over `maxBytes` with PAYLOAD_TOO_LARGE before they are buffered. */
-export function limitBody(maxBytes: number): MiddlewareHandler {
+/** Rejects bodies over `maxBytes` with PAYLOAD_TOO_LARGE before they are buffered; `fix` says what to do instead. */
+export function limitBody(maxBytes: number, fix?: string): MiddlewareHandler {
   return bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw errors.payloadTooLarge(maxBytes);
+      throw errors.payloadTooLarge(maxBytes, fix);
     },
   });
 }

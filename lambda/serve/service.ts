@@ -24,6 +24,8 @@ export interface ServiceOptions {
   readonly documentClient?: DynamoDBDocumentClient;
   /** Usage flushes on a timer (servers) or at the end of a request when due (Lambda). @default true */
   readonly autoFlushUsage?: boolean;
+  /** How often usage is written. @default 5000 */
+  readonly usageFlushIntervalMs?: number;
   readonly cache?: KeyVerifierOptions['cache'];
   readonly logger?: Logger;
 }
@@ -53,6 +55,7 @@ export function createService(options: ServiceOptions = {}): Service {
   const usage = new UsageRecorder({
     store,
     autoFlush: options.autoFlushUsage ?? true,
+    flushIntervalMs: options.usageFlushIntervalMs,
     onFlushError: (error) => logger.warn('usage flush failed; will retry', { error: String(error) }),
   });
   const manager = new KeyManager({

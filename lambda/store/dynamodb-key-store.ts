@@ -113,19 +113,28 @@ export class DynamoDbKeyStore implements KeyStore {
       return 'saved';
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return 'conflict';
-      if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') {
+      // Another writer won: its condition check failed ours, or DynamoDB refused two transactions
+      // on one item at once. Either way nothing of ours was written.
+      if (
+        error instanceof TransactionCanceledException &&
+        error.CancellationReasons?.some((reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict')
+      ) {
         return 'conflict';
       }
       throw error;
     }
   }
 
-  async recordUsage(deltas: readonly UsageDelta[]): Promise<void> {
+  async recordUsage(deltas: readonly UsageDelta[]): Promise<UsageDelta[]> {
     const queue = [...deltas];
+    const failed: UsageDelta[] = [];
     const worker = async () => {
-      for (let delta = queue.shift(); delta; delta = queue.shift()) await this.addUsage(delta);
+      for (let delta = queue.shift(); delta; delta = queue.shift()) {
+        await this.addUsage(delta).catch(() => failed.push(delta));
+      }
     };
     await Promise.all(Array.from({ length: Math.min(USAGE_WRITE_CONCURRENCY, queue.length) }, worker));
+    return failed;
   }
 
   /**

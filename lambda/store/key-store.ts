@@ -24,6 +24,9 @@ export interface KeyStore {
    * not revoked; otherwise returns 'conflict' and writes nothing. Usage counters are left alone.
    */
   saveKeyChanges(previous: ApiKeyRecord, next: ApiKeyRecord): Promise<SaveResult>;
-  /** Adds batched usage; lastUsedAt only ever moves forward. */
-  recordUsage(deltas: readonly UsageDelta[]): Promise<void>;
+  /**
+   * Adds batched usage; lastUsedAt only ever moves forward. Resolves with the deltas that could not
+   * be written (empty when all were), so a retry re-sends exactly those and counts nothing twice.
+   */
+  recordUsage(deltas: readonly UsageDelta[]): Promise<UsageDelta[]>;
 }

@@ -76,13 +76,20 @@ export class UsageRecorder {
       errors: entry.errors,
       lastUsedAt: new Date(entry.lastUsedAtMs).toISOString(),
     }));
+    // Only what failed goes back for the next flush: counts are additive, so a retry loses
+    // nothing, and what was written is never written twice.
+    let failed: readonly UsageDelta[];
     try {
-      await this.options.store.recordUsage(deltas);
+      failed = await this.options.store.recordUsage(deltas);
     } catch (error) {
-      // Merge back rather than drop: counts are additive, so a retry loses nothing. A partial
-      // failure can count a batch twice; over-counting beats silently losing usage.
-      for (const entry of batch.values()) this.add(entry);
+      failed = deltas;
       this.options.onFlushError?.(error);
+    }
+    for (const delta of failed) {
+      this.add({ ...delta, lastUsedAtMs: Date.parse(delta.lastUsedAt) });
+    }
+    if (failed.length > 0 && failed !== deltas) {
+      this.options.onFlushError?.(new Error(`${failed.length} of ${deltas.length} usage updates failed; they will be retried`));
     }
   }
 

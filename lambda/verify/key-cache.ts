@@ -1,7 +1,8 @@
 /**
  * Key records by secret hash, so a warm request does no I/O. Entries are fresh for `freshMs`;
  * after that they are still served while one background refresh runs, up to `maxStaleMs`. Unknown
- * hashes are remembered for `freshMs` too, so garbage keys don't each cost a store read.
+ * hashes are remembered too, so a repeated wrong key doesn't cost a store read each time, but in
+ * a map of their own: a flood of made-up keys (the checksum is public) can't evict real ones.
  */
 import type { ApiKeyRecord } from '../keys/key-record';
 
@@ -10,8 +11,10 @@ export interface KeyCacheOptions {
   readonly freshMs?: number;
   /** After this age an entry is not served even while refreshing; the request waits for the store. @default 5000 */
   readonly maxStaleMs?: number;
-  /** Entries kept; the oldest inserted is dropped first. @default 10000 */
+  /** Known keys' entries kept; the oldest inserted is dropped first. @default 10000 */
   readonly maxEntries?: number;
+  /** Unknown hashes remembered; the oldest is dropped first. @default 10000 */
+  readonly maxUnknown?: number;
 }
 
 export interface CacheEntry {
@@ -22,11 +25,12 @@ export interface CacheEntry {
 
 export type Freshness = 'fresh' | 'stale' | 'expired';
 
-const DEFAULTS = { freshMs: 1000, maxStaleMs: 5000, maxEntries: 10_000 };
+const DEFAULTS = { freshMs: 1000, maxStaleMs: 5000, maxEntries: 10_000, maxUnknown: 10_000 };
 
 export class KeyCache {
   private readonly options: Required<KeyCacheOptions>;
   private readonly entries = new Map<string, CacheEntry>();
+  private readonly unknown = new Map<string, CacheEntry>();
   /** key id → secret hashes cached for it, so a change to a key drops all of its entries. */
   private readonly hashesByKeyId = new Map<string, Set<string>>();
 
@@ -35,7 +39,7 @@ export class KeyCache {
   }
 
   get(secretHash: string): CacheEntry | undefined {
-    return this.entries.get(secretHash);
+    return this.entries.get(secretHash) ?? this.unknown.get(secretHash);
   }
 
   freshness(entry: CacheEntry, nowMs: number): Freshness {
@@ -45,14 +49,18 @@ export class KeyCache {
   }
 
   set(secretHash: string, record: ApiKeyRecord | undefined, nowMs: number): void {
-    if (!this.entries.has(secretHash) && this.entries.size >= this.options.maxEntries) this.evictOldest();
-    this.entries.delete(secretHash);
-    this.entries.set(secretHash, { record, fetchedAt: nowMs });
-    if (record) {
-      let hashes = this.hashesByKeyId.get(record.id);
-      if (!hashes) this.hashesByKeyId.set(record.id, (hashes = new Set()));
-      hashes.add(secretHash);
+    const entry = { record, fetchedAt: nowMs };
+    if (!record) {
+      this.entries.delete(secretHash);
+      insertBounded(this.unknown, secretHash, entry, this.options.maxUnknown);
+      return;
     }
+    this.unknown.delete(secretHash);
+    const evicted = insertBounded(this.entries, secretHash, entry, this.options.maxEntries);
+    if (evicted?.record) this.untrack(evicted.record.id, evicted.hash);
+    let hashes = this.hashesByKeyId.get(record.id);
+    if (!hashes) this.hashesByKeyId.set(record.id, (hashes = new Set()));
+    hashes.add(secretHash);
   }
 
   /** Forgets every entry of a key; called by the instance that changed it, so the change is seen at once. */
@@ -61,16 +69,32 @@ export class KeyCache {
     this.hashesByKeyId.delete(keyId);
   }
 
-  /** Forgets unknown-hash entries, e.g. after this instance created a key whose hash was probed before. */
+  /** Forgets one hash, e.g. after this instance created a key whose hash was probed (unknown) before. */
   forgetHash(secretHash: string): void {
+    this.unknown.delete(secretHash);
+    const record = this.entries.get(secretHash)?.record;
     this.entries.delete(secretHash);
+    if (record) this.untrack(record.id, secretHash);
   }
 
-  private evictOldest(): void {
-    const oldest = this.entries.keys().next();
-    if (oldest.done) return;
-    const record = this.entries.get(oldest.value)?.record;
-    this.entries.delete(oldest.value);
-    if (record) this.hashesByKeyId.get(record.id)?.delete(oldest.value);
+  private untrack(keyId: string, secretHash: string): void {
+    const hashes = this.hashesByKeyId.get(keyId);
+    hashes?.delete(secretHash);
+    if (hashes?.size === 0) this.hashesByKeyId.delete(keyId);
   }
+}
+
+/** Inserts as newest; drops the oldest when full. Returns what was dropped. */
+function insertBounded(map: Map<string, CacheEntry>, hash: string, entry: CacheEntry, max: number) {
+  map.delete(hash);
+  let evicted: { hash: string; record: ApiKeyRecord | undefined } | undefined;
+  if (map.size >= max) {
+    const oldest = map.entries().next().value;
+    if (oldest) {
+      map.delete(oldest[0]);
+      evicted = { hash: oldest[0], record: oldest[1].record };
+    }
+  }
+  map.set(hash, entry);
+  return evicted;
 }

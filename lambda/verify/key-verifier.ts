@@ -32,6 +32,8 @@ const WRONG_ENVIRONMENT: Verification = { ok: false, code: 'ENVIRONMENT_MISMATCH
 export class KeyVerifier {
   readonly cache: KeyCache;
   private readonly inFlight = new Map<string, Promise<ApiKeyRecord | undefined>>();
+  /** Bumped by every forget, so a store read that started before a change is not trusted after it. */
+  private generation = 0;
   private readonly clock: () => number;
 
   constructor(private readonly options: KeyVerifierOptions) {
@@ -58,29 +60,41 @@ export class KeyVerifier {
     return this.refresh(secretHash).then((record) => judge(record, secretHash, this.clock()));
   }
 
-  /** Drops a key from this instance's cache; call after changing it so the change applies at once. */
+  /**
+   * Drops a key from this instance's cache; call after changing it so the change applies at once.
+   * Store reads already out may predate the change: see {@link read}.
+   */
   forgetKey(keyId: string): void {
+    this.generation += 1;
     this.cache.forgetKey(keyId);
   }
 
   forgetSecretHash(secretHash: string): void {
+    this.generation += 1;
     this.cache.forgetHash(secretHash);
   }
 
   /** One store read per hash at a time, however many requests are waiting for it. */
   private refresh(secretHash: string): Promise<ApiKeyRecord | undefined> {
-    let pending = this.inFlight.get(secretHash);
-    if (!pending) {
-      pending = this.options.store
-        .findKeyBySecretHash(secretHash)
-        .then((record) => {
-          this.cache.set(secretHash, record, this.clock());
-          return record;
-        })
-        .finally(() => this.inFlight.delete(secretHash));
-      this.inFlight.set(secretHash, pending);
+    const pending = this.inFlight.get(secretHash);
+    if (pending) return pending;
+    const read = this.read(secretHash).finally(() => {
+      if (this.inFlight.get(secretHash) === read) this.inFlight.delete(secretHash);
+    });
+    this.inFlight.set(secretHash, read);
+    return read;
+  }
+
+  /** Reads again when this instance changed a key meanwhile: the first answer may predate the change. */
+  private async read(secretHash: string): Promise<ApiKeyRecord | undefined> {
+    for (;;) {
+      const startedIn = this.generation;
+      const record = await this.options.store.findKeyBySecretHash(secretHash);
+      if (this.generation === startedIn) {
+        this.cache.set(secretHash, record, this.clock());
+        return record;
+      }
     }
-    return pending;
   }
 }
 

@@ -138,6 +138,7 @@ describe('errors', () => {
     ['an unknown field', { ...newKey, permisions: ['x:y'] }, 'permisions'],
     ['a missing name', { environment: 'production', permissions: ['telemetry:write'] }, 'body.name'],
     ['bad JSON', '{"name": ', 'body'],
+    ['a name with a lone surrogate', '{"name": "\\ud800", "environment": "production", "permissions": ["telemetry:write"]}', 'body.name'],
     ['an array', '[]', 'body'],
   ])('VALIDATION_ERROR naming the field for %s', async (_, body, field) => {
     const response = await harness.call('POST', base, { key: admin, body });
@@ -171,6 +172,13 @@ describe('errors', () => {
 });
 
 describe('security', () => {
+  it('FORBIDDEN for issuing a key of another environment than the caller’s', async () => {
+    const response = await create({ ...newKey, environment: 'development' });
+    expect(response.status).toBe(403);
+    expect(response.body.error.code).toBe('FORBIDDEN');
+    expect(response.body.error.message).toContain('keyroll bootstrap --environment development');
+  });
+
   it('INSUFFICIENT_PERMISSIONS for a key without keys:manage', async () => {
     const { key } = await harness.issue('acme', { permissions: ['telemetry:write'] });
     for (const [method, path] of [['GET', base], ['POST', base], ['GET', '/auth/acme/apiKeys']]) {

@@ -56,6 +56,39 @@ describe('usage', () => {
   });
 });
 
+describe('usage under partial store failure', () => {
+  it('retries only the usage writes that failed, so nothing is lost or counted twice', async () => {
+    const failingKey: { id?: string } = {};
+    const client = new DynamoDBClient({ maxAttempts: 1 });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { Key?: { sk?: { S?: string } }; UpdateExpression?: string };
+        if (failingKey.id && input.UpdateExpression?.startsWith('ADD requestCount') && input.Key?.sk?.S === `KEY#${failingKey.id}`) {
+          throw Object.assign(new Error('injected throttle'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failOneKeysUsage' },
+    );
+    const harness = await startHarness({ service: { documentClient: createDocumentClient({ client }), autoFlushUsage: false } });
+    try {
+      const healthy = await harness.issue('acme', { permissions: ['telemetry:write'] });
+      const unlucky = await harness.issue('acme', { permissions: ['telemetry:write'] });
+      failingKey.id = unlucky.id;
+      for (const key of [healthy.key, healthy.key, unlucky.key]) await harness.call('GET', '/v1/whoami', { key });
+      const usage = harness.server.service.deps.usage;
+      await usage.flush();
+      await usage.flush(); // the failing key fails again; the healthy key must not be re-added
+      failingKey.id = undefined;
+      await usage.flush();
+      expect((await harness.manager.get('acme', healthy.id)).requestCount).toBe(2);
+      expect((await harness.manager.get('acme', unlucky.id)).requestCount).toBe(1);
+    } finally {
+      await harness.stop();
+    }
+  });
+});
+
 describe('verification I/O', () => {
   it('refuses a key failing its checksum, or of another environment, without touching the store', async () => {
     const { state, documentClient } = instrumentedClient();

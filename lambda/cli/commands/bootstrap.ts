@@ -3,7 +3,7 @@
  * in the store and prints it once on stdout (everything else goes to stderr, so it can be piped).
  */
 import { parseInput } from '../../validation';
-import { environmentSchema, tenantSchema } from '../../keys/key-input';
+import { environmentSchema, nameSchema, tenantSchema } from '../../keys/key-input';
 import { PERMISSIONS } from '../../keys/permissions';
 import { KeyManager } from '../../manage/key-manager';
 import { createDocumentClient } from '../../store/dynamodb-client';
@@ -19,11 +19,12 @@ export interface BootstrapOptions {
 
 export async function bootstrapKey(options: BootstrapOptions): Promise<{ id: string; key: string }> {
   const tenant = parseInput(tenantSchema, options.tenant, '--tenant');
-  const environment = parseInput(environmentSchema, options.environment ?? process.env.KEYROLL_ENVIRONMENT ?? 'production', '--environment');
+  const environment = parseInput(environmentSchema, options.environment || process.env.KEYROLL_ENVIRONMENT || 'production', '--environment');
+  const name = parseInput(nameSchema, options.name, '--name');
   await ensureTablesIfLocal((line) => process.stderr.write(`${line}\n`));
   const manager = new KeyManager({ store: new DynamoDbKeyStore(createDocumentClient(), tableNamesFromEnv().keys) });
   const { record, key } = await manager.create(tenant, {
-    name: options.name,
+    name,
     environment,
     permissions: [PERMISSIONS.keysManage],
   });

@@ -10,7 +10,7 @@ import { respond } from '../respond';
 import type { ServeDeps } from '../deps';
 import { JSON_BODY_LIMIT_BYTES } from '../error-response';
 import { limitBody, readJson } from '../json-body';
-import { assertSameCustomer, callerTenant, pathKeyId, scopedCustomerId } from '../tenant-scope';
+import { assertOwnEnvironment, callerTenant, ownKey, scopedCustomerId, visibleTo } from '../tenant-scope';
 import { keyView } from '../views';
 
 export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
@@ -19,16 +19,10 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   // `base/*` also matches `base` itself in Hono; registering both would authenticate twice.
   routes.use(`${base}/*`, authenticate(deps, PERMISSIONS.keysManage), limitBody(JSON_BODY_LIMIT_BYTES));
 
-  /** Loads a key of the caller's tenant (and customer, if the caller is customer-scoped). */
-  const ownKey = async (c: Context<ServeEnv>) => {
-    const record = await deps.manager.get(callerTenant(c), pathKeyId(c));
-    assertSameCustomer(c.get('key'), record);
-    return record;
-  };
-
   routes.post(base, async (c) => {
     const tenant = callerTenant(c);
     const input = parseInput(createKeyInputSchema, await readJson(c), 'body');
+    assertOwnEnvironment(c.get('key'), input.environment);
     const customerId = scopedCustomerId(c.get('key'), input.customerId);
     const { record, key } = await deps.manager.create(tenant, { ...input, customerId });
     deps.logger.info('key created', { tenant, keyId: record.id, environment: record.environment });
@@ -36,25 +30,24 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   });
 
   routes.get(base, async (c) => {
-    const caller = c.get('key');
-    const records = await deps.manager.list(callerTenant(c));
-    const visible = caller.customerId ? records.filter((r) => r.customerId === caller.customerId) : records;
+    const records = visibleTo(c.get('key'), await deps.manager.list(callerTenant(c)));
     const now = Date.now();
-    return respond(c, { keys: visible.map((record) => keyView(record, now)) });
+    return respond(c, { keys: records.map((record) => keyView(record, now)) });
   });
 
-  routes.get(`${base}/:id`, async (c) => respond(c, keyView(await ownKey(c))));
+  routes.get(`${base}/:id`, async (c) => respond(c, keyView(await ownKey(deps, c))));
 
   routes.patch(`${base}/:id`, async (c) => {
+    // Scope first: another tenant's caller learns nothing from how its body is wrong.
+    const record = await ownKey(deps, c);
     const input = parseInput(updateKeyInputSchema, await readJson(c), 'body');
-    const record = await ownKey(c);
     const updated = await deps.manager.update(record.tenant, record.id, input);
     deps.logger.info('key updated', { tenant: record.tenant, keyId: record.id, fields: Object.keys(input) });
     return respond(c, keyView(updated));
   });
 
   const revokeRoute = async (c: Context<ServeEnv>) => {
-    const record = await ownKey(c);
+    const record = await ownKey(deps, c);
     const revoked = await deps.manager.revoke(record.tenant, record.id);
     deps.logger.info('key revoked', { tenant: record.tenant, keyId: record.id });
     return respond(c, keyView(revoked));
@@ -63,8 +56,8 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   routes.post(`${base}/:id/revoke`, revokeRoute);
 
   routes.post(`${base}/:id/regenerate`, async (c) => {
+    const record = await ownKey(deps, c);
     const input = parseInput(regenerateKeyInputSchema, await readJson(c, {}), 'body');
-    const record = await ownKey(c);
     const { record: regenerated, key } = await deps.manager.regenerate(record.tenant, record.id, input);
     deps.logger.info('key regenerated', { tenant: record.tenant, keyId: record.id, graceSeconds: input.graceSeconds ?? 0 });
     return respond(c, { ...keyView(regenerated), key });

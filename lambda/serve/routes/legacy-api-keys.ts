@@ -15,7 +15,7 @@ import { respond } from '../respond';
 import type { ServeDeps } from '../deps';
 import { JSON_BODY_LIMIT_BYTES } from '../error-response';
 import { limitBody, readJson } from '../json-body';
-import { assertSameCustomer, callerTenant, pathKeyId } from '../tenant-scope';
+import { callerTenant, ownKey, visibleTo } from '../tenant-scope';
 
 export const LEGACY_KEY_PERMISSIONS = [PERMISSIONS.telemetryWrite];
 
@@ -28,11 +28,8 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   routes.use(`${base}/*`, authenticate(deps, PERMISSIONS.keysManage), limitBody(JSON_BODY_LIMIT_BYTES));
 
   routes.get(base, async (c) => {
-    const caller = c.get('key');
-    const records = await deps.manager.list(callerTenant(c));
-    const keys = records
-      .filter((r) => !r.revokedAt && (!caller.customerId || r.customerId === caller.customerId))
-      .map((r) => ({ id: r.id, name: r.name }));
+    const records = visibleTo(c.get('key'), await deps.manager.list(callerTenant(c)));
+    const keys = records.filter((r) => !r.revokedAt).map((r) => ({ id: r.id, name: r.name }));
     return respond(c, { keys });
   });
 
@@ -51,14 +48,12 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   });
 
   routes.get(`${base}/:keyId`, async (c) => {
-    const record = await deps.manager.get(callerTenant(c), pathKeyId(c, 'keyId'));
-    assertSameCustomer(c.get('key'), record);
+    const record = await ownKey(deps, c, 'keyId');
     return respond(c, { id: record.id, name: record.name });
   });
 
   routes.delete(`${base}/:keyId`, async (c) => {
-    const record = await deps.manager.get(callerTenant(c), pathKeyId(c, 'keyId'));
-    assertSameCustomer(c.get('key'), record);
+    const record = await ownKey(deps, c, 'keyId');
     await deps.manager.revoke(record.tenant, record.id);
     deps.logger.info('key revoked', { tenant: record.tenant, keyId: record.id, route: 'legacy' });
     return respond(c, { message: `API key ${record.id} revoked.` });

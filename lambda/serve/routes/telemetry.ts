@@ -13,8 +13,9 @@ export function telemetryRoutes(deps: ServeDeps): Hono<ServeEnv> {
   const routes = new Hono<ServeEnv>();
   routes.post(
     '/v1/telemetry',
+    // Authenticate before reading the body: an anonymous caller never gets 256 KiB buffered.
     authenticate(deps, PERMISSIONS.telemetryWrite),
-    limitBody(TELEMETRY_BODY_LIMIT_BYTES),
+    limitBody(TELEMETRY_BODY_LIMIT_BYTES, 'Split the readings into several requests.'),
     async (c) => {
       const key = c.get('key');
       const readings = parseReadings(await readJson(c));

@@ -6,12 +6,13 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import type { VerificationCode } from '../../errors';
 import type { ApiKeyRecord } from '../../keys/key-record';
-import { hasPermission, PERMISSION_PATTERN } from '../../keys/permissions';
+import { PERMISSION_PATTERN } from '../../keys/permissions';
 import type { RateLimitDecision } from '../../rate-limit/rate-limiter';
 import { parseInput } from '../../validation';
 import type { ServeEnv } from '../context';
 import { respond } from '../respond';
 import type { ServeDeps } from '../deps';
+import { checkKey } from '../key-check';
 import { limitBody, readJson } from '../json-body';
 
 const verifyInputSchema = z.strictObject(
@@ -26,20 +27,9 @@ export function verifyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   const routes = new Hono<ServeEnv>();
   routes.post('/v1/verify', limitBody(4096), async (c) => {
     const input = parseInput(verifyInputSchema, await readJson(c), 'body');
-    const verification = await deps.verifier.verify(input.key);
-    if (!verification.ok) {
-      if (verification.key) deps.usage.record(verification.key.tenant, verification.key.id, true);
-      return respond(c, answer(verification.code, verification.key));
-    }
-    const key = verification.key;
-    const decision = await deps.rateLimiter.consume(key.id, key.rateLimit);
-    const code: VerificationCode | 'VALID' = !decision.allowed
-      ? 'RATE_LIMIT_EXCEEDED'
-      : input.permission && !hasPermission(key.permissions, input.permission)
-        ? 'INSUFFICIENT_PERMISSIONS'
-        : 'VALID';
-    deps.usage.record(key.tenant, key.id, code !== 'VALID');
-    return respond(c, answer(code, key, decision));
+    const check = await checkKey(deps, input.key, input.permission);
+    if (check.key) deps.usage.record(check.key.tenant, check.key.id, !check.ok);
+    return respond(c, answer(check.ok ? 'VALID' : check.code, check.key, check.decision));
   });
   return routes;
 }

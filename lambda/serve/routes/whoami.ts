@@ -1,22 +1,25 @@
 /** `GET /v1/whoami`: the calling key's identity, straight from the verified record; no other I/O. */
 import { Hono } from 'hono';
-import { authenticate } from '../authenticate';
+import { withKey } from '../authenticate';
 import type { ServeEnv } from '../context';
-import { respond } from '../respond';
 import type { ServeDeps } from '../deps';
+import { respond } from '../respond';
 
 export function whoamiRoutes(deps: ServeDeps): Hono<ServeEnv> {
   const routes = new Hono<ServeEnv>();
-  routes.get('/v1/whoami', authenticate(deps), (c) => {
-    const key = c.get('key');
-    return respond(c, {
-      keyId: key.id,
-      tenant: key.tenant,
-      name: key.name,
-      environment: key.environment,
-      permissions: key.permissions,
-      customerId: key.customerId ?? null,
-    });
-  });
+  routes.get(
+    '/v1/whoami',
+    withKey(deps, undefined, (c) => {
+      const key = c.get('key');
+      return respond(c, {
+        keyId: key.id,
+        tenant: key.tenant,
+        name: key.name,
+        environment: key.environment,
+        permissions: key.permissions,
+        customerId: key.customerId ?? null,
+      });
+    }),
+  );
   return routes;
 }
