@@ -5,20 +5,17 @@ import type { Context } from 'hono';
 /** Extra header names accepted besides `x-api-key` and `Authorization`. @default ['x-tlm-key'] */
 export const DEFAULT_EXTRA_KEY_HEADERS = ['x-tlm-key'];
 
-/** Reads one request header by lower-case name. */
-export type HeaderReader = (name: string) => string | undefined;
-
-export function presentedKey(header: HeaderReader, extraHeaders: readonly string[]): string | undefined {
-  const direct = header('x-api-key');
+export function presentedKey(c: Context, extraHeaders: readonly string[]): string | undefined {
+  const direct = header(c, 'x-api-key');
   if (direct) return direct.trim();
-  const authorization = header('authorization');
+  const authorization = header(c, 'authorization');
   if (authorization) {
     // RFC 6750 §2.1: the scheme is case-insensitive.
     const match = /^bearer\s+(\S+)\s*$/i.exec(authorization);
     if (match) return match[1];
   }
   for (const name of extraHeaders) {
-    const value = header(name);
+    const value = header(c, name);
     if (value) return value.trim();
   }
   return undefined;
@@ -28,15 +25,9 @@ export function presentedKey(header: HeaderReader, extraHeaders: readonly string
  * On Node, reads Node's own parsed headers: building a WHATWG `Headers` for every request costs
  * more than verifying the key. Elsewhere (Lambda) the request's `Headers` are already built.
  */
-export function headerReader(c: Context): HeaderReader {
+function header(c: Context, name: string): string | undefined {
   const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
-  if (incoming?.headers) {
-    const headers = incoming.headers;
-    return (name) => {
-      const value = headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    };
-  }
-  const headers = c.req.raw.headers;
-  return (name) => headers.get(name) ?? undefined;
+  if (!incoming?.headers) return c.req.raw.headers.get(name) ?? undefined;
+  const value = incoming.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
 }

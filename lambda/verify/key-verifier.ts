@@ -8,7 +8,7 @@ import { parseKey } from '../keys/key-format';
 import { type ApiKeyRecord, acceptsSecret, keyStatus } from '../keys/key-record';
 import { hashSecret } from '../keys/secret-hash';
 import type { KeyStore } from '../store/key-store';
-import { KeyCache, type KeyCacheOptions } from './key-cache';
+import { type CacheEntry, KeyCache, type KeyCacheOptions } from './key-cache';
 
 export type Verification =
   | { readonly ok: true; readonly key: ApiKeyRecord }
@@ -43,21 +43,31 @@ export class KeyVerifier {
 
   verify(presented: string | undefined): Verification | Promise<Verification> {
     if (!presented) return MISSING;
+    if (!hasKeyLength(presented)) return INVALID;
+    const secretHash = hashSecret(presented);
+    const now = this.clock();
+    const cached = this.cache.get(secretHash);
+    // Hot path: a hash that matched a stored key came from a well-formed key, so its format and
+    // checksum were already checked when it was first seen; only the lookup is repeated.
+    if (cached?.record && this.serve(cached, secretHash, now)) return this.judge(cached.record, secretHash, now);
     const parsed = parseKey(presented);
     // Refused before any I/O: a checksum failure or another environment's key never reaches the store.
     if (!parsed) return INVALID;
     if (parsed.environment !== this.options.environment) return WRONG_ENVIRONMENT;
-    const secretHash = hashSecret(presented);
-    const now = this.clock();
-    const cached = this.cache.get(secretHash);
-    if (cached) {
-      const freshness = this.cache.freshness(cached, now);
-      if (freshness !== 'expired') {
-        if (freshness === 'stale') this.refresh(secretHash).catch((error) => this.options.onRefreshError?.(error));
-        return judge(cached.record, secretHash, now);
-      }
-    }
-    return this.refresh(secretHash).then((record) => judge(record, secretHash, this.clock()));
+    if (cached && this.serve(cached, secretHash, now)) return this.judge(cached.record, secretHash, now);
+    return this.refresh(secretHash).then((record) => this.judge(record, secretHash, this.clock()));
+  }
+
+  /** Whether a cached entry may answer now; a stale one also starts a background refresh. */
+  private serve(entry: CacheEntry, secretHash: string, now: number): boolean {
+    const freshness = this.cache.freshness(entry, now);
+    if (freshness === 'stale') this.refresh(secretHash).catch((error) => this.options.onRefreshError?.(error));
+    return freshness !== 'expired';
+  }
+
+  private judge(record: ApiKeyRecord | undefined, secretHash: string, now: number): Verification {
+    if (record && record.environment !== this.options.environment) return WRONG_ENVIRONMENT;
+    return judgeRecord(record, secretHash, now);
   }
 
   /**
@@ -98,7 +108,13 @@ export class KeyVerifier {
   }
 }
 
-function judge(record: ApiKeyRecord | undefined, secretHash: string, now: number): Verification {
+/** Whether a key of this length could be a keyroll key (`kr_dev_` is 7 characters, the others 8). */
+function hasKeyLength(candidate: string): boolean {
+  return candidate.length === KEY_LENGTHS[0] || candidate.length === KEY_LENGTHS[1];
+}
+const KEY_LENGTHS = [7 + 38, 8 + 38];
+
+function judgeRecord(record: ApiKeyRecord | undefined, secretHash: string, now: number): Verification {
   if (!record || !acceptsSecret(record, secretHash, now)) return INVALID;
   switch (keyStatus(record, now)) {
     case 'active':
