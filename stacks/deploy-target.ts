@@ -1,11 +1,17 @@
 /**
  * Where a synth deploys to: real AWS through the usual AWS environment, or the local emulator when
- * AWS_ENDPOINT_URL is set. Read once from the environment, so switching needs no code edits.
+ * AWS_ENDPOINT_URL is a loopback address. Read once from the environment, so switching needs no code edits.
  */
 import * as path from 'node:path';
+import { ENVIRONMENTS, type Environment, isEnvironment } from '../lambda/keys/environments';
+import { isLocalEndpoint } from '../lambda/store/local-tables';
 
 export interface DeployTarget {
-  /** True when AWS_ENDPOINT_URL points somewhere (the emulator): every provider endpoint goes there. */
+  /**
+   * True when AWS_ENDPOINT_URL is a loopback address (the emulator): tables lose their deletion
+   * protection and secrets their recovery window. Any other endpoint (a proxy, a VPC endpoint) is
+   * treated as AWS, with every protection on.
+   */
   readonly local: boolean;
   readonly region: string;
   /**
@@ -16,7 +22,7 @@ export interface DeployTarget {
   /** S3 bucket for state in real AWS pipelines (KEYROLL_STATE_BUCKET). @default local state files */
   readonly stateBucket?: string;
   /** The environment the deployed key service runs as (KEYROLL_ENVIRONMENT). @default 'production' */
-  readonly serviceEnvironment: string;
+  readonly serviceEnvironment: Environment;
   /**
    * URL IoT rules post telemetry to on the emulator (in AWS: the function URL). IoT only posts to
    * https, and Terraform enforces it, so locally this is the local service's address over https.
@@ -28,7 +34,12 @@ export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const LOCAL_STATE_DIR = path.join(PROJECT_ROOT, '.keyroll', 'state', 'local');
 
 export function deployTargetFromEnv(env: NodeJS.ProcessEnv = process.env): DeployTarget {
-  const local = Boolean(env.AWS_ENDPOINT_URL);
+  // `?? ''`: with undefined, isLocalEndpoint would read this process's AWS_ENDPOINT_URL instead of `env`'s.
+  const local = isLocalEndpoint(env.AWS_ENDPOINT_URL ?? '');
+  const serviceEnvironment = env.KEYROLL_ENVIRONMENT || 'production';
+  if (!isEnvironment(serviceEnvironment)) {
+    throw new Error(`KEYROLL_ENVIRONMENT is ${serviceEnvironment}: the key service runs as one of ${ENVIRONMENTS.join(', ')}; set one of those or unset it (production).`);
+  }
   if (env.KEYROLL_TELEMETRY_URL && !env.KEYROLL_TELEMETRY_URL.startsWith('https://')) {
     throw new Error(`KEYROLL_TELEMETRY_URL is ${env.KEYROLL_TELEMETRY_URL}: IoT topic rules only post over https; give an https:// URL.`);
   }
@@ -37,7 +48,7 @@ export function deployTargetFromEnv(env: NodeJS.ProcessEnv = process.env): Deplo
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     stateDir: path.resolve(env.KEYROLL_STATE_DIR || (local ? LOCAL_STATE_DIR : path.join(PROJECT_ROOT, '.keyroll', 'state'))),
     stateBucket: env.KEYROLL_STATE_BUCKET || undefined,
-    serviceEnvironment: env.KEYROLL_ENVIRONMENT || 'production',
+    serviceEnvironment,
     localTelemetryUrl: env.KEYROLL_TELEMETRY_URL || `https://localhost:${env.PORT || 8787}/v1/telemetry`,
   };
 }

@@ -6,7 +6,7 @@ import { errors } from '../errors';
 import { generateKey } from '../keys/key-format';
 import type { CreateKeyInput, RegenerateKeyInput, UpdateKeyInput } from '../keys/key-input';
 import type { ApiKeyRecord } from '../keys/key-record';
-import { applyUpdate, createRecord, regenerateSecret, revoke } from '../keys/key-transitions';
+import { applyUpdate, createRecord, newKeyId, regenerateSecret, revoke } from '../keys/key-transitions';
 import type { KeyStore } from '../store/key-store';
 
 export interface KeyManagerOptions {
@@ -33,9 +33,10 @@ export class KeyManager {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  async create(tenant: string, input: CreateKeyInput): Promise<IssuedKey> {
+  /** @param id a pre-generated id (see `newKeyId`), for callers that must record it before issuing. */
+  async create(tenant: string, input: CreateKeyInput, id: string = newKeyId()): Promise<IssuedKey> {
     const key = generateKey(input.environment);
-    const record = createRecord(tenant, input, key, this.clock());
+    const record = createRecord(tenant, input, key, this.clock(), id);
     await this.options.store.insertKey(record);
     this.options.onKeyChanged?.(record.id, record);
     return { record, key };

@@ -16,6 +16,8 @@ export type ProvisionErrorCode =
   | 'AWS_REQUEST_FAILED'
   /** The key manager refused a change (validation, conflict, revoked). */
   | 'KEY_CHANGE_FAILED'
+  /** An inline consumer's IoT rule exists but was not created by the provisioner for this key. */
+  | 'RULE_NOT_OWNED'
   /** Anything else; wrapped so its message is redacted. */
   | 'INTERNAL_ERROR';
 
@@ -58,6 +60,15 @@ export const provisionErrors = {
     ),
   awsRequestFailed: (what: string, error: unknown, fix: string) =>
     new ProvisionError('AWS_REQUEST_FAILED', `${what} failed: ${describeError(error)}. ${fix}`),
+  /** `tag`: the owner tag's name, the value that names this key, and the value the rule has, if any. */
+  ruleNotOwned: (ruleName: string, tag: { name: string; expected: string; found: string | undefined }) =>
+    new ProvisionError(
+      'RULE_NOT_OWNED',
+      `IoT topic rule ${ruleName} exists but was not created by keyroll for key \`${tag.expected}\` ` +
+        `(its ${tag.name} tag is ${tag.found === undefined ? 'absent' : `\`${tag.found}\``}), so the provisioner will not write a key into it. ` +
+        `Give the consumer a rule name of its own, or hand this rule over deliberately by tagging it ${tag.name}=${tag.expected} ` +
+        `(aws iot tag-resource --resource-arn <rule ARN> --tags Key=${tag.name},Value=${tag.expected}).`,
+    ),
   keyChangeFailed: (what: string, error: unknown) =>
     new ProvisionError(
       'KEY_CHANGE_FAILED',
@@ -82,6 +93,15 @@ export async function awsCall<T>(what: string, fix: string, call: () => Promise<
 export function toSafeError(error: unknown): ProvisionError {
   if (isProvisionError(error)) return error;
   return new ProvisionError('INTERNAL_ERROR', `${describeError(error)}. Re-run the apply; if it fails again, report it with this message.`);
+}
+
+/**
+ * The name of an AWS SDK error (`ResourceNotFoundException`, …). Matched by name, not class, so a
+ * client from another copy of the SDK is handled alike.
+ */
+export function awsErrorName(error: unknown): string | undefined {
+  const name = (error as { name?: unknown } | null | undefined)?.name;
+  return typeof name === 'string' ? name : undefined;
 }
 
 /** `Name: message`, redacted, for an error of any shape. */

@@ -20,51 +20,65 @@ function issued(overrides: Partial<KeySpec> = {}) {
   const s = { ...spec, ...overrides };
   const apiKey = generateKey(s.environment);
   const record = createRecord(s.tenant, { ...s, customerId: s.customerId }, apiKey, now);
-  return { record, apiKey, secret: keySecretValue(record, apiKey) };
+  return { record, apiKey, secret: keySecretValue(record, apiKey), provisioned: [{ tenant: record.tenant, keyId: record.id }] };
 }
 
 describe('planKey', () => {
   it('keeps the key in the secret when it matches the spec', () => {
-    const { record, apiKey, secret } = issued();
-    expect(planKey(spec, { secret, key: record }, { nowMs })).toEqual({ kind: 'keep', key: record, apiKey });
+    const { record, apiKey, secret, provisioned } = issued();
+    expect(planKey(spec, { secret, key: record, provisioned }, { nowMs })).toEqual({ kind: 'keep', key: record, apiKey });
   });
 
   it('keeps the key and lists only the configuration that drifted', () => {
-    const { record, secret } = issued();
-    const plan = planKey({ ...spec, permissions: ['telemetry:*'], tags: [] }, { secret, key: record }, { nowMs });
+    const { record, secret, provisioned } = issued();
+    const plan = planKey({ ...spec, permissions: ['telemetry:*'], tags: [] }, { secret, key: record, provisioned }, { nowMs });
     expect(plan).toMatchObject({ kind: 'keep', changes: { permissions: ['telemetry:*'], tags: [] } });
   });
 
-  it('issues a key when the secret is empty, the key is gone or revoked, or it belongs to a tenant never declared', () => {
-    const { record, secret } = issued();
-    expect(planKey(spec, {}, { nowMs })).toEqual({ kind: 'issue', reason: 'secret-empty' });
-    expect(planKey(spec, { secret }, { nowMs })).toEqual({ kind: 'issue', reason: 'key-not-found' });
-    expect(planKey(spec, { secret, key: revoke(record, now) }, { nowMs })).toEqual({ kind: 'issue', reason: 'key-revoked' });
-    expect(planKey(spec, { secret: { ...secret, tenant: 'other' }, key: record }, { nowMs })).toEqual({ kind: 'issue', reason: 'key-of-other-tenant' });
+  it('issues a key when the secret is empty, the key is gone or revoked', () => {
+    const { record, secret, provisioned } = issued();
+    expect(planKey(spec, { provisioned }, { nowMs })).toEqual({ kind: 'issue', reason: 'secret-empty' });
+    expect(planKey(spec, { secret, provisioned }, { nowMs })).toEqual({ kind: 'issue', reason: 'key-not-found' });
+    expect(planKey(spec, { secret, key: revoke(record, now), provisioned }, { nowMs })).toEqual({ kind: 'issue', reason: 'key-revoked' });
+  });
+
+  it('issues a key when the secret names a key the provisioner did not record issuing for this declaration', () => {
+    const { record, secret, provisioned } = issued();
+    const issue = { kind: 'issue', reason: 'key-not-provisioned' };
+    expect(planKey(spec, { secret, key: record, provisioned: [] }, { nowMs })).toEqual(issue);
+    expect(planKey(spec, { secret, key: record, provisioned: [{ tenant: record.tenant, keyId: 'key_other' }] }, { nowMs })).toEqual(issue);
+    // Same id, other tenant: a different key.
+    expect(planKey(spec, { secret: { ...secret, tenant: 'other' }, key: record, provisioned }, { nowMs })).toEqual(issue);
+  });
+
+  it('keeps a key recorded as pending: an earlier run issued it and got as far as the secret', () => {
+    const { record, apiKey, secret } = issued();
+    const provisioned = [{ tenant: 'acme', keyId: 'key_earlier' }, { tenant: record.tenant, keyId: record.id }];
+    expect(planKey(spec, { secret, key: record, provisioned }, { nowMs })).toEqual({ kind: 'keep', key: record, apiKey });
   });
 
   it('replaces the key when a field a key cannot change did', () => {
-    const { record, apiKey, secret } = issued();
-    expect(planKey({ ...spec, environment: 'staging' }, { secret, key: record }, { nowMs })).toEqual({
+    const { record, apiKey, secret, provisioned } = issued();
+    expect(planKey({ ...spec, environment: 'staging' }, { secret, key: record, provisioned }, { nowMs })).toEqual({
       kind: 'replace',
       reason: 'environment-changed',
       previous: record,
       previousApiKey: apiKey,
     });
-    expect(planKey({ ...spec, customerId: 'c-1' }, { secret, key: record }, { nowMs })).toMatchObject({ kind: 'replace', reason: 'customer-changed' });
-    // The tenant moved: the old tenant's key is this declaration's, so it is replaced (and later revoked).
-    expect(planKey({ ...spec, tenant: 'globex' }, { secret, key: record }, { nowMs, previousTenant: 'acme' })).toMatchObject({
+    expect(planKey({ ...spec, customerId: 'c-1' }, { secret, key: record, provisioned }, { nowMs })).toMatchObject({ kind: 'replace', reason: 'customer-changed' });
+    // The tenant moved: the old tenant's key is this declaration's (its record says so), so it is replaced (and later revoked).
+    expect(planKey({ ...spec, tenant: 'globex' }, { secret, key: record, provisioned }, { nowMs })).toMatchObject({
       kind: 'replace',
       reason: 'tenant-changed',
     });
   });
 
   it('regenerates a key whose secret no longer opens it, and keeps one whose old secret is still in grace', () => {
-    const { record, secret } = issued();
+    const { record, secret, provisioned } = issued();
     const regeneratedHard = regenerateSecret(record, generateKey('production'), 0, now);
-    expect(planKey(spec, { secret, key: regeneratedHard }, { nowMs })).toMatchObject({ kind: 'regenerate', key: regeneratedHard });
+    expect(planKey(spec, { secret, key: regeneratedHard, provisioned }, { nowMs })).toMatchObject({ kind: 'regenerate', key: regeneratedHard });
     const inGrace = regenerateSecret(record, generateKey('production'), 600, now);
-    expect(planKey(spec, { secret, key: inGrace }, { nowMs })).toMatchObject({ kind: 'keep' });
+    expect(planKey(spec, { secret, key: inGrace, provisioned }, { nowMs })).toMatchObject({ kind: 'keep' });
   });
 });
 

@@ -7,8 +7,12 @@ import { type ApiKeyRecord, acceptsSecret } from '../keys/key-record';
 import { hashSecret } from '../keys/secret-hash';
 import type { KeySecretValue, KeySpec } from './key-spec';
 
-/** Why there is no key to keep, so a new one is issued. */
-export type IssueReason = 'secret-empty' | 'key-of-other-tenant' | 'key-not-found' | 'key-revoked';
+/**
+ * Why there is no key to keep, so a new one is issued. `key-not-provisioned`: the secret names a key
+ * the provisioner's record does not say it issued for this declaration (the secret was reused or
+ * edited); that key is left alone.
+ */
+export type IssueReason = 'secret-empty' | 'key-not-provisioned' | 'key-not-found' | 'key-revoked';
 /** What changed that a key cannot change in place, so a replacement is issued and the old key revoked. */
 export type ReplaceReason = 'tenant-changed' | 'environment-changed' | 'customer-changed';
 
@@ -20,27 +24,33 @@ export type KeyPlan =
   | { readonly kind: 'issue'; readonly reason: IssueReason }
   | { readonly kind: 'replace'; readonly reason: ReplaceReason; readonly previous: ApiKeyRecord; readonly previousApiKey: string };
 
+export interface KeyRef {
+  readonly tenant: string;
+  readonly keyId: string;
+}
+
 export interface KeyFound {
   /** What the key's secret holds, if anything. */
   readonly secret?: KeySecretValue;
-  /** The record the secret's keyId names, if it exists. */
+  /** The record the secret's keyId names, if it exists (read only for a key in `provisioned`). */
   readonly key?: ApiKeyRecord;
+  /** The keys the provisioner's own records say it issued for this declaration (current and pending). */
+  readonly provisioned: readonly KeyRef[];
 }
 
 export interface PlanOptions {
-  /** The tenant of the last applied input: a key of that tenant is this declaration's too. */
-  readonly previousTenant?: string;
   readonly nowMs: number;
 }
 
 /**
- * Keeps the key the secret holds whenever it can, because consumers already have it. A key of a
- * tenant this declaration never had is left alone: the secret was reused, the key is not ours.
+ * Keeps the key the secret holds whenever it can, because consumers already have it, but only a key
+ * the provisioner itself issued for this declaration: the secret says which key it holds, and the
+ * secret is no proof of ownership.
  */
 export function planKey(spec: KeySpec, found: KeyFound, options: PlanOptions): KeyPlan {
   const { secret, key } = found;
   if (!secret) return { kind: 'issue', reason: 'secret-empty' };
-  if (secret.tenant !== spec.tenant && secret.tenant !== options.previousTenant) return { kind: 'issue', reason: 'key-of-other-tenant' };
+  if (!isProvisioned(secretRef(secret), found.provisioned)) return { kind: 'issue', reason: 'key-not-provisioned' };
   if (!key) return { kind: 'issue', reason: 'key-not-found' };
   if (key.revokedAt) return { kind: 'issue', reason: 'key-revoked' };
   const immutable = immutableChange(spec, key);
@@ -48,6 +58,15 @@ export function planKey(spec: KeySpec, found: KeyFound, options: PlanOptions): K
   const changes = configurationChanges(spec, key);
   if (!acceptsSecret(key, hashSecret(secret.apiKey), options.nowMs)) return { kind: 'regenerate', key, ...(changes ? { changes } : {}) };
   return { kind: 'keep', key, apiKey: secret.apiKey, ...(changes ? { changes } : {}) };
+}
+
+/** The key a secret names. */
+export function secretRef(secret: KeySecretValue): KeyRef {
+  return { tenant: secret.tenant, keyId: secret.keyId };
+}
+
+export function isProvisioned(ref: KeyRef, provisioned: readonly KeyRef[]): boolean {
+  return provisioned.some((candidate) => refId(candidate) === refId(ref));
 }
 
 /** What a key cannot change in place. */
@@ -78,11 +97,6 @@ export function configurationChanges(spec: KeySpec, key: ApiKeyRecord): UpdateKe
 export function staleRuleNames(previous: readonly string[] | undefined, spec: KeySpec): string[] {
   const declared = new Set(spec.inlineConsumers.map((rule) => rule.ruleName));
   return [...new Set(previous ?? [])].filter((name) => !declared.has(name));
-}
-
-export interface KeyRef {
-  readonly tenant: string;
-  readonly keyId: string;
 }
 
 /** Keys this declaration handed out before that are not the current one, each once. */

@@ -3,7 +3,7 @@ import { GetSecretValueCommand, PutSecretValueCommand, type SecretsManagerClient
 import { z } from 'zod';
 import { parseKey } from '../keys/key-format';
 import type { ApiKeyRecord } from '../keys/key-record';
-import { awsCall } from './errors';
+import { awsCall, awsErrorName } from './errors';
 import type { KeySecretValue } from './key-spec';
 
 export type KeySecretRead =
@@ -42,8 +42,7 @@ export async function readKeySecret(secrets: SecretsManagerClient, secretArn: st
       try {
         return (await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }))).SecretString ?? '';
       } catch (error) {
-        // Matched by name, not class, so a client from another copy of the SDK is handled alike.
-        const name = (error as Error | undefined)?.name;
+        const name = awsErrorName(error);
         if (name === 'ResourceNotFoundException') return { absent: 'not-found' as const };
         if (name === 'InvalidRequestException' && /marked.*delet/i.test((error as Error).message)) return { absent: 'deleted' as const };
         throw error;

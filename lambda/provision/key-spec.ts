@@ -1,7 +1,8 @@
 /**
  * The declared key ("spec"): what a keys-as-code stack says a key should be. Terraform writes it as
  * a DynamoDB item it owns; the provisioner reads it and makes the real key match. The runtime never
- * writes a spec, so Terraform never sees drift in it. It holds configuration only, never a secret.
+ * writes a spec (its IAM role cannot: see specItemKey), so Terraform never sees drift in it. It holds
+ * configuration only, never a secret.
  */
 import { z } from 'zod';
 import {
@@ -57,8 +58,12 @@ export const keySpecSchema = z.strictObject({
 });
 export type KeySpec = z.infer<typeof keySpecSchema>;
 
-/** Where a spec lives in the keys table: beside its tenant's keys, under its name. */
-export const specItemKey = (tenant: string, name: string) => ({ pk: `TENANT#${tenant}`, sk: `SPEC#${name}` });
+/**
+ * Where a spec lives in the keys table: a partition of its own per tenant, apart from `TENANT#…` and
+ * `SECRET#…`, the only partitions the key service's role may touch (a `dynamodb:LeadingKeys`
+ * condition), so the internet-facing service can never write what the provisioner acts on.
+ */
+export const specItemKey = (tenant: string, name: string) => ({ pk: `SPEC#${tenant}`, sk: name });
 
 /** The spec as the input the key manager takes to create a key. */
 export function createInputFromSpec(spec: KeySpec) {

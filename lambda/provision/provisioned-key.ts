@@ -1,24 +1,43 @@
 /**
- * The provisioner's own memory of what it last handed out for a declared key: which key, and which
- * inline rules it wrote that key into. Terraform's input carries ids only and the spec item is
- * already overwritten when an update runs, so this item is how stale rules and superseded keys
- * are found, including after an apply that failed half-way.
+ * The provisioner's own memory of what it handed out for a declared key: which key, which key it is
+ * in the middle of handing out, and which inline rules it wrote. Terraform's input carries ids only,
+ * the secret can be pointed anywhere, and the spec item is already overwritten when an update runs,
+ * so this record is the only thing the provisioner trusts to say which keys are its own: the keys
+ * it keeps, regenerates and revokes, and the rules it deletes.
  */
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { awsCall } from './errors';
+import type { KeyRef } from './key-plan';
 
 export interface ProvisionedKey {
-  /** The tenant the key was issued in. */
-  readonly tenant: string;
-  readonly keyId: string;
-  readonly secretArn: string;
+  /** The key the secret and the inline rules were last given. Absent until the first one was. */
+  readonly current?: KeyRef;
+  /**
+   * A key issued but maybe not yet handed out: recorded before it is written anywhere, cleared once
+   * it is current, so a run that dies half-way (timeout, crash) leaves no key nobody knows of.
+   */
+  readonly pending?: KeyRef;
+  /**
+   * Keys handed out before `current` that consumers may still hold (a run that died while moving
+   * them to a new key): revoked once a run has handed its key out. @default []
+   */
+  readonly superseded?: readonly KeyRef[];
+  /** Rules the key was (or is about to be) written into. */
   readonly inlineRuleNames: readonly string[];
   /** ISO-8601. */
   readonly provisionedAt: string;
 }
 
-/** Beside the spec, under the same name, so a tenant's keys, specs and this item share one partition. */
-export const provisionedKeyItemKey = (tenant: string, name: string) => ({ pk: `TENANT#${tenant}`, sk: `PROVISIONED#${name}` });
+/**
+ * A partition of its own, apart from the `TENANT#…` partition the key service writes: the service's
+ * IAM role may not touch it (see the platform stack), so it cannot steer the provisioner.
+ */
+export const provisionedKeyItemKey = (tenant: string, name: string) => ({ pk: `PROVISIONED#${tenant}`, sk: name });
+
+/** Every key a record names, current first: all of them were issued by the provisioner for this declaration. */
+export function recordedKeys(record: ProvisionedKey | undefined): KeyRef[] {
+  return [record?.current, record?.pending, ...(record?.superseded ?? [])].filter((ref): ref is KeyRef => ref !== undefined);
+}
 
 const FIX = "Check that KEYROLL_KEYS_TABLE names the keys table and that the provisioner's role may dynamodb:GetItem, PutItem and DeleteItem on it.";
 
@@ -34,20 +53,31 @@ export class ProvisionedKeyStore {
     );
     if (!Item) return undefined;
     return {
-      tenant: String(Item.tenant),
-      keyId: String(Item.keyId),
-      secretArn: String(Item.secretArn),
+      ...keyRef('current', Item.keyTenant, Item.keyId),
+      ...keyRef('pending', Item.pendingKeyTenant, Item.pendingKeyId),
+      ...(Array.isArray(Item.supersededKeys) && Item.supersededKeys.length > 0
+        ? { superseded: Item.supersededKeys.map((ref: { tenant: unknown; keyId: unknown }) => ({ tenant: String(ref.tenant), keyId: String(ref.keyId) })) }
+        : {}),
       inlineRuleNames: Array.isArray(Item.inlineRuleNames) ? Item.inlineRuleNames.map(String) : [],
       provisionedAt: String(Item.provisionedAt),
     };
   }
 
-  async put(name: string, provisioned: ProvisionedKey): Promise<void> {
-    await awsCall(`Recording what was provisioned for key \`${name}\` of tenant \`${provisioned.tenant}\``, FIX, () =>
+  async put(tenant: string, name: string, provisioned: ProvisionedKey): Promise<void> {
+    const { current, pending } = provisioned;
+    await awsCall(`Recording what was provisioned for key \`${name}\` of tenant \`${tenant}\``, FIX, () =>
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
-          Item: { ...provisionedKeyItemKey(provisioned.tenant, name), kind: 'provisioned', ...provisioned, inlineRuleNames: [...provisioned.inlineRuleNames] },
+          Item: {
+            ...provisionedKeyItemKey(tenant, name),
+            kind: 'provisioned',
+            ...(current ? { keyTenant: current.tenant, keyId: current.keyId } : {}),
+            ...(pending ? { pendingKeyTenant: pending.tenant, pendingKeyId: pending.keyId } : {}),
+            ...(provisioned.superseded?.length ? { supersededKeys: provisioned.superseded.map(({ tenant: t, keyId }) => ({ tenant: t, keyId })) } : {}),
+            inlineRuleNames: [...provisioned.inlineRuleNames],
+            provisionedAt: provisioned.provisionedAt,
+          },
         }),
       ),
     );
@@ -58,4 +88,8 @@ export class ProvisionedKeyStore {
       this.client.send(new DeleteCommand({ TableName: this.tableName, Key: provisionedKeyItemKey(tenant, name) })),
     );
   }
+}
+
+function keyRef<K extends 'current' | 'pending'>(field: K, tenant: unknown, keyId: unknown): { [P in K]?: KeyRef } {
+  return typeof tenant === 'string' && typeof keyId === 'string' ? ({ [field]: { tenant, keyId } } as { [P in K]?: KeyRef }) : {};
 }

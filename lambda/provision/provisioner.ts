@@ -15,13 +15,14 @@ import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbKeyStore } from '../store/dynamodb-key-store';
 import { tableNamesFromEnv } from '../store/table-names';
 import { deleteInlineConsumers, writeKeyIntoInlineConsumers } from './consumers/inline-consumers';
-import { writeKeyIntoRule } from './consumers/iot-rule-inline';
+import { RULE_OWNER_TAG, type RuleOwner, ruleOwnerTagValue, writeKeyIntoRule } from './consumers/iot-rule-inline';
 import { describeError, isProvisionError, ProvisionError, provisionErrors, toSafeError } from './errors';
-import { type KeyPlan, type KeyRef, planKey, sameSecretValue, staleRuleNames, supersededKeys } from './key-plan';
+import { isProvisioned, type KeyPlan, type KeyRef, planKey, sameSecretValue, secretRef, staleRuleNames, supersededKeys } from './key-plan';
 import { keySecretValue, readKeySecret, writeKeySecret } from './key-secret';
-import { createInputFromSpec, type InlineIotRule, type KeySecretValue, type KeySpec, type ProvisionResult } from './key-spec';
+import { newKeyId } from '../keys/key-transitions';
+import { createInputFromSpec, type InlineIotRule, type KeySecretValue, type KeySpec, type ProvisionInput, type ProvisionResult } from './key-spec';
 import { type ProvisionEvent, parseProvisionEvent } from './provision-event';
-import { ProvisionedKeyStore } from './provisioned-key';
+import { ProvisionedKeyStore, recordedKeys } from './provisioned-key';
 import { readSpec } from './spec-reader';
 
 export interface ProvisionerOptions {
@@ -32,12 +33,12 @@ export interface ProvisionerOptions {
   readonly documentClient?: DynamoDBDocumentClient;
   /**
    * Client for the secrets that hand keys to consumers.
-   * @default new SecretsManagerClient({})
+   * @default new SecretsManagerClient(AWS_CLIENT_CONFIG)
    */
   readonly secrets?: SecretsManagerClient;
   /**
    * Client for the inline consumers' topic rules.
-   * @default new IoTClient({})
+   * @default new IoTClient(AWS_CLIENT_CONFIG)
    */
   readonly iot?: IoTClient;
   /**
@@ -71,6 +72,13 @@ interface Deps {
 }
 
 /**
+ * Timeouts for the Secrets Manager and IoT clients. A run makes a handful of calls within the
+ * Lambda's 60 s; without them one hung connection would use all of it, and the run would die
+ * between steps instead of failing with a message (and undoing what it did).
+ */
+export const AWS_CLIENT_CONFIG = { maxAttempts: 3, requestHandler: { connectionTimeout: 2_000, requestTimeout: 5_000 } } as const;
+
+/**
  * @example
  * const provisioner = createProvisioner({ keysTable: 'keyroll-keys' });
  * const result = await provisioner.handle({ tenant, name, secretArn, specDigest, tf: { action: 'create', prev_input: null } });
@@ -82,8 +90,8 @@ export function createProvisioner(options: ProvisionerOptions = {}): Provisioner
   const keys = new DynamoDbKeyStore(documentClient, keysTable);
   const deps: Deps = {
     documentClient,
-    secrets: options.secrets ?? new SecretsManagerClient({}),
-    iot: options.iot ?? new IoTClient({}),
+    secrets: options.secrets ?? new SecretsManagerClient(AWS_CLIENT_CONFIG),
+    iot: options.iot ?? new IoTClient(AWS_CLIENT_CONFIG),
     keysTable,
     clock,
     keys,
@@ -126,12 +134,32 @@ async function apply(deps: Deps, event: ProvisionEvent, log: Logger): Promise<Pr
   const { action, input, previousInput } = event;
   const spec = await readSpec(deps.documentClient, deps.keysTable, input.tenant, input.name);
   if (!spec) throw provisionErrors.specNotFound(input.tenant, input.name, deps.keysTable);
+  // The record under this name, and the one under the name of the last apply if the key moved.
+  const moved = previousInput && (previousInput.tenant !== input.tenant || previousInput.name !== input.name) ? previousInput : undefined;
+  const here = await deps.provisioned.get(input.tenant, input.name);
+  const earlier = moved ? await deps.provisioned.get(moved.tenant, moved.name) : undefined;
+  const provisioned = [...recordedKeys(here), ...recordedKeys(earlier)];
   const secretRead = await readKeySecret(deps.secrets, input.secretArn);
   const secret = secretRead.status === 'present' ? secretRead.value : undefined;
-  const before = await deps.provisioned.get(previousInput?.tenant ?? input.tenant, previousInput?.name ?? input.name);
-  const key = secret ? await keyCall(`Reading key ${secret.keyId}`, () => deps.keys.getKey(secret.tenant, secret.keyId)) : undefined;
-  const plan = planKey(spec, { secret, key }, { previousTenant: previousInput?.tenant, nowMs: deps.clock().getTime() });
-  logPlan(log, plan, secretRead.status === 'absent' ? secretRead.reason : undefined, secret?.keyId);
+  // Only a key the provisioner issued for this declaration is read, kept or regenerated.
+  const held = secret && isProvisioned(secretRef(secret), provisioned) ? secretRef(secret) : undefined;
+  const key = held ? await keyCall(`Reading key ${held.keyId}`, () => deps.keys.getKey(held.tenant, held.keyId)) : undefined;
+  const plan = planKey(spec, { secret, key, provisioned }, { nowMs: deps.clock().getTime() });
+  logPlan(log, plan, secretRead.status === 'absent' ? secretRead.reason : undefined, secret);
+  const owner = ruleOwnerOf(input, previousInput);
+
+  // A key an earlier run issued that never reached the secret reached no consumer either (the
+  // secret is written first): it is revoked now, before a new pending key takes its place.
+  const stale = supersededKeys(held, [here?.pending, earlier?.pending]);
+  for (const ref of stale) {
+    log.warn('revoking a key an earlier run issued but never handed out', { keyId: ref.keyId });
+    await revokeKey(deps, ref, log);
+  }
+  // What consumers may hold now: the secret's key if it is ours, else the last one handed out.
+  const current = held ?? here?.current ?? earlier?.current;
+  const superseded = supersededKeys(current, provisioned).filter((ref) => !isProvisioned(ref, stale));
+  const recordedRules = [...new Set([...(here?.inlineRuleNames ?? []), ...(earlier?.inlineRuleNames ?? [])])];
+  const declaredRules = spec.inlineConsumers.map((rule) => rule.ruleName);
 
   let compensation: Compensation | undefined;
   try {
@@ -139,9 +167,19 @@ async function apply(deps: Deps, event: ProvisionEvent, log: Logger): Promise<Pr
     let apiKey: string;
     let replaced: ApiKeyRecord | undefined;
     if (plan.kind === 'issue' || plan.kind === 'replace') {
-      const issued = await keyCall(`Issuing key \`${spec.name}\``, () => deps.manager.create(spec.tenant, createInputFromSpec(spec)));
+      // The id is recorded as pending before the key exists, so even a run that dies right after
+      // issuing leaves the next one knowing which key to revoke.
+      const id = newKeyId();
+      await deps.provisioned.put(input.tenant, input.name, {
+        current,
+        pending: { tenant: spec.tenant, keyId: id },
+        superseded,
+        inlineRuleNames: recordedRules,
+        provisionedAt: deps.clock().toISOString(),
+      });
+      const issued = await keyCall(`Issuing key \`${spec.name}\``, () => deps.manager.create(spec.tenant, createInputFromSpec(spec), id));
       ({ record, key: apiKey } = issued);
-      compensation = new Compensation(deps, log, record, input.secretArn, plan.kind === 'replace' ? secret : undefined);
+      compensation = new Compensation(deps, log, record, input.secretArn, owner, plan.kind === 'replace' ? secret : undefined);
       replaced = plan.kind === 'replace' ? plan.previous : undefined;
       log.info('key issued', { keyId: record.id });
     } else {
@@ -155,35 +193,45 @@ async function apply(deps: Deps, event: ProvisionEvent, log: Logger): Promise<Pr
       }
     }
 
+    // Recorded before the key or a new rule is written anywhere, so a run that dies from here on
+    // leaves the next one (or the delete) knowing what to revoke and which rules are its own.
+    const pending = compensation ? refOf(record) : undefined;
+    if (pending || declaredRules.some((name) => !recordedRules.includes(name))) {
+      await deps.provisioned.put(input.tenant, input.name, {
+        current,
+        pending,
+        superseded,
+        inlineRuleNames: [...new Set([...recordedRules, ...declaredRules])],
+        provisionedAt: deps.clock().toISOString(),
+      });
+    }
+
     const value = keySecretValue(record, apiKey);
     if (!sameSecretValue(secret, value)) {
       await writeKeySecret(deps.secrets, input.secretArn, value);
       compensation?.secretWritten();
     }
-    const inlineRuleArns = await writeKeyIntoInlineConsumers(deps.iot, spec.inlineConsumers, apiKey, (rule) => compensation?.ruleWritten(rule));
+    const inlineRuleArns = await writeKeyIntoInlineConsumers(deps.iot, spec.inlineConsumers, apiKey, owner, (rule) => compensation?.ruleWritten(rule));
 
     // The key is handed over. Terraform keeps an updated resource even when the update fails, so
     // from here on a failed update leaves the new key in place; what is left to clean up stays
-    // recorded (below, last) for the next run. A failed create leaves no resource to destroy
-    // later, so it is undone to the end.
+    // recorded (the record, written last) for the next run. A failed create leaves no resource to
+    // destroy later, so it is undone to the end.
     if (action === 'update') compensation = undefined;
 
-    const deleted = await deleteInlineConsumers(deps.iot, staleRuleNames(before?.inlineRuleNames, spec));
+    const { deleted, notOwned } = await deleteInlineConsumers(deps.iot, staleRuleNames(recordedRules, spec), owner);
     if (deleted.length > 0) log.info('stale inline rules deleted', { ruleNames: deleted });
+    if (notOwned.length > 0) log.warn(NOT_OWNED_WARNING, { ruleNames: notOwned, tag: `${RULE_OWNER_TAG}=${owner.key}` });
     // Revoked only now, after consumers hold the new key, so none is ever left with a dead one.
-    for (const old of supersededKeys(refOf(record), [replaced && refOf(replaced), before && { tenant: before.tenant, keyId: before.keyId }])) {
+    for (const old of supersededKeys(refOf(record), [replaced && refOf(replaced), ...provisioned])) {
       await revokeKey(deps, old, log);
     }
-    await deps.provisioned.put(spec.name, {
-      tenant: record.tenant,
-      keyId: record.id,
-      secretArn: input.secretArn,
-      inlineRuleNames: spec.inlineConsumers.map((rule) => rule.ruleName),
+    await deps.provisioned.put(input.tenant, input.name, {
+      current: refOf(record),
+      inlineRuleNames: declaredRules,
       provisionedAt: deps.clock().toISOString(),
     });
-    if (previousInput && (previousInput.tenant !== input.tenant || previousInput.name !== input.name)) {
-      await deps.provisioned.delete(previousInput.tenant, previousInput.name);
-    }
+    if (moved) await deps.provisioned.delete(moved.tenant, moved.name);
     return { keyId: record.id, secretArn: input.secretArn, inlineRuleArns };
   } catch (error) {
     const note = await compensation?.run();
@@ -192,28 +240,37 @@ async function apply(deps: Deps, event: ProvisionEvent, log: Logger): Promise<Pr
 }
 
 /**
- * Delete: revoke the key and delete its inline rules; leave the secret, which Terraform deletes
- * right after. Repeatable: anything already gone counts as done.
+ * Delete: revoke the keys the provisioner issued for this declaration and delete its inline rules;
+ * leave the secret, which Terraform deletes right after. Repeatable: anything already gone counts as done.
  */
-async function remove(deps: Deps, { input }: ProvisionEvent, log: Logger): Promise<ProvisionResult> {
+async function remove(deps: Deps, { input, previousInput }: ProvisionEvent, log: Logger): Promise<ProvisionResult> {
+  const record = await deps.provisioned.get(input.tenant, input.name);
+  const provisioned = recordedKeys(record);
   const secretRead = await readKeySecret(deps.secrets, input.secretArn);
   if (secretRead.status === 'absent') log.info('the secret holds no key', { secretArn: input.secretArn, reason: secretRead.reason });
-  const before = await deps.provisioned.get(input.tenant, input.name);
-  const spec = await specIfReadable(deps, input.tenant, input.name, log);
-
-  // Only keys of this declaration's tenants: a secret pointing elsewhere was reused, not ours to revoke.
-  const tenants = new Set([input.tenant, before?.tenant]);
   const secret = secretRead.status === 'present' ? secretRead.value : undefined;
-  if (secret && !tenants.has(secret.tenant)) log.warn('the secret names a key of another tenant; leaving that key alone', { keyId: secret.keyId });
-  const fromSecret = secret && tenants.has(secret.tenant) ? { tenant: secret.tenant, keyId: secret.keyId } : undefined;
-  const fromBefore = before ? { tenant: before.tenant, keyId: before.keyId } : undefined;
-  for (const ref of supersededKeys(undefined, [fromSecret, fromBefore])) await revokeKey(deps, ref, log);
+  if (secret && !isProvisioned(secretRef(secret), provisioned)) {
+    log.warn('the secret names a key the provisioner did not issue for this declaration; leaving that key alone', { keyId: secret.keyId, keyTenant: secret.tenant });
+  }
+  for (const ref of provisioned) await revokeKey(deps, ref, log);
 
-  const ruleNames = [...new Set([...(spec?.inlineConsumers.map((rule) => rule.ruleName) ?? []), ...(before?.inlineRuleNames ?? [])])];
-  const deleted = await deleteInlineConsumers(deps.iot, ruleNames);
+  const spec = await specIfReadable(deps, input.tenant, input.name, log);
+  const ruleNames = [...new Set([...(spec?.inlineConsumers.map((rule) => rule.ruleName) ?? []), ...(record?.inlineRuleNames ?? [])])];
+  const owner = ruleOwnerOf(input, previousInput);
+  const { deleted, notOwned } = await deleteInlineConsumers(deps.iot, ruleNames, owner);
   if (deleted.length > 0) log.info('inline rules deleted', { ruleNames: deleted });
+  if (notOwned.length > 0) log.warn(NOT_OWNED_WARNING, { ruleNames: notOwned, tag: `${RULE_OWNER_TAG}=${owner.key}` });
   await deps.provisioned.delete(input.tenant, input.name);
-  return { keyId: fromSecret?.keyId ?? fromBefore?.keyId ?? '', secretArn: input.secretArn, inlineRuleArns: [] };
+  return { keyId: record?.current?.keyId ?? '', secretArn: input.secretArn, inlineRuleArns: [] };
+}
+
+const NOT_OWNED_WARNING = 'left IoT topic rules alone: they exist but are not tagged for this key, so keyroll did not create them for it';
+
+/** The key inline rules belong to: this declaration, and the name it had at the last apply. */
+function ruleOwnerOf(input: ProvisionInput, previousInput: ProvisionInput | undefined): RuleOwner {
+  const key = ruleOwnerTagValue(input.tenant, input.name);
+  const formerly = previousInput ? ruleOwnerTagValue(previousInput.tenant, previousInput.name) : key;
+  return formerly === key ? { key } : { key, formerly: [formerly] };
 }
 
 /**
@@ -246,6 +303,7 @@ class Compensation {
     private readonly log: Logger,
     private readonly issued: ApiKeyRecord,
     private readonly secretArn: string,
+    private readonly owner: RuleOwner,
     private readonly previous: KeySecretValue | undefined,
   ) {}
 
@@ -269,7 +327,7 @@ class Compensation {
         );
       }
       for (const rule of this.rulesWritten) {
-        await this.attempt(() => writeKeyIntoRule(this.deps.iot, rule, previous.apiKey), () =>
+        await this.attempt(() => writeKeyIntoRule(this.deps.iot, rule, previous.apiKey, this.owner), () =>
           unfinished.push(`IoT topic rule ${rule.ruleName} holds revoked key ${this.issued.id}; re-run the apply`),
         );
       }
@@ -314,7 +372,7 @@ async function keyCall<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
-function logPlan(log: Logger, plan: KeyPlan, secretAbsence: string | undefined, secretKeyId: string | undefined): void {
+function logPlan(log: Logger, plan: KeyPlan, secretAbsence: string | undefined, secret: KeySecretValue | undefined): void {
   switch (plan.kind) {
     case 'keep':
       log.info('keeping the key in the secret', { keyId: plan.key.id, changes: Object.keys(plan.changes ?? {}) });
@@ -326,8 +384,13 @@ function logPlan(log: Logger, plan: KeyPlan, secretAbsence: string | undefined, 
       log.info('replacing the key: a field it cannot change did', { keyId: plan.previous.id, reason: plan.reason });
       return;
     case 'issue':
-      if (plan.reason === 'key-revoked') log.warn('the key in the secret was revoked outside the provisioner; issuing a new one', { keyId: secretKeyId });
-      else log.info('issuing a key', { reason: plan.reason, ...(secretAbsence ? { secret: secretAbsence } : {}) });
+      if (plan.reason === 'key-revoked') log.warn('the key in the secret was revoked outside the provisioner; issuing a new one', { keyId: secret?.keyId });
+      else if (plan.reason === 'key-not-provisioned') {
+        log.warn('the secret names a key the provisioner did not issue for this declaration; issuing a new one and leaving that key alone', {
+          keyId: secret?.keyId,
+          keyTenant: secret?.tenant,
+        });
+      } else log.info('issuing a key', { reason: plan.reason, ...(secretAbsence ? { secret: secretAbsence } : {}) });
   }
 }
 

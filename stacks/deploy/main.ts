@@ -3,6 +3,7 @@
  * cdktf. `--local` targets the emulator (AWS_ENDPOINT_URL, default http://127.0.0.1:4566).
  */
 import { Command } from 'commander';
+import { isLocalEndpoint } from '../../lambda/store/local-tables';
 import { KEYS_STACK, PLATFORM_STACK } from '../stack-names';
 import { type CdktfCommand, runCdktf } from './run-cdktf';
 
@@ -12,6 +13,9 @@ async function main(command: CdktfCommand, stacks: string[], options: { local?: 
   const env: NodeJS.ProcessEnv = {};
   if (options.local) {
     const endpoint = process.env.AWS_ENDPOINT_URL || DEFAULT_LOCAL_ENDPOINT;
+    if (!isLocalEndpoint(endpoint)) {
+      throw new Error(`--local deploys to the emulator on this machine, but AWS_ENDPOINT_URL is ${endpoint}: point it at a loopback address (e.g. ${DEFAULT_LOCAL_ENDPOINT}), or drop --local to deploy to AWS.`);
+    }
     if (!(await reachable(endpoint))) {
       throw new Error(`No local AWS at ${endpoint}. Start it with \`npx keyroll local-aws\` (or set AWS_ENDPOINT_URL), then rerun.`);
     }

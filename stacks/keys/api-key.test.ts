@@ -54,6 +54,61 @@ describe('ApiKey', () => {
     expect(JSON.stringify(policy)).toContain(':rule/legacy');
   });
 
+  it('lets IoT assume a reference rule\'s role only for that rule of this account', () => {
+    const json = JSON.parse(Testing.synth(testApp([telemetryKey]).keysStack));
+    const role = Object.values(json.resource.aws_iam_role as Record<string, any>)[0];
+    expect(role.name).toBe('keyroll-iot-acme_sensors');
+    expect(JSON.parse(role.assume_role_policy).Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'iot.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '${data.aws_caller_identity.account.account_id}' },
+          ArnEquals: { 'aws:SourceArn': 'arn:aws:iot:eu-west-1:${data.aws_caller_identity.account.account_id}:rule/acme_sensors' },
+        },
+      },
+    ]);
+  });
+
+  it('uses a customer-managed KMS key only through Secrets Manager, for this secret, and never to encrypt directly', () => {
+    const kmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    const json = JSON.parse(Testing.synth(testApp([{ ...telemetryKey, kmsKeyArn }]).keysStack));
+    const kms = Object.values(json.resource.aws_iam_role_policy as Record<string, any>)
+      .flatMap((p) => JSON.parse(p.policy).Statement)
+      .filter((s: { Action: string[] }) => s.Action.some((a) => a.startsWith('kms:')));
+    expect(kms.map((s: { Action: string[] }) => s.Action)).toEqual(expect.arrayContaining([['kms:Decrypt', 'kms:GenerateDataKey'], ['kms:Decrypt']]));
+    expect(kms).toHaveLength(2);
+    for (const statement of kms) {
+      expect(statement.Resource).toEqual([kmsKeyArn]);
+      expect(statement.Condition).toEqual({
+        StringEquals: {
+          'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com',
+          'kms:EncryptionContext:SecretARN': expect.stringMatching(/^\$\{aws_secretsmanager_secret\.[\w-]+\.arn\}$/),
+        },
+      });
+    }
+  });
+
+  it('lets the provisioner tag and check the tags of exactly its inline rules', () => {
+    const { keysStack } = testApp([{ ...telemetryKey, consumers: [{ type: 'iot-rule', ruleName: 'legacy', topic: 'l/+', mode: 'inline' }] }]);
+    const json = JSON.parse(Testing.synth(keysStack));
+    const statement = JSON.parse((Object.values(json.resource.aws_iam_role_policy)[0] as { policy: string }).policy).Statement.find((s: { Action: string[] }) =>
+      s.Action.includes('iot:CreateTopicRule'),
+    );
+    expect(statement.Action).toEqual(expect.arrayContaining(['iot:ListTagsForResource', 'iot:TagResource']));
+    expect(statement.Resource).toEqual(['arn:aws:iot:eu-west-1:${data.aws_caller_identity.account.account_id}:rule/legacy']);
+  });
+
+  it('gives keys whose tenant and name only differ in where the dash falls resources of their own', () => {
+    const a = { ...telemetryKey, tenant: 'a-b', name: 'c', consumers: [] };
+    const b = { ...telemetryKey, tenant: 'a', name: 'b-c', consumers: [] };
+    const json = JSON.parse(Testing.synth(testApp([a, b]).keysStack));
+    const policies = Object.values(json.resource.aws_iam_role_policy as Record<string, any>).map((p) => p.name);
+    expect(policies.sort()).toEqual(['key-a-b_c', 'key-a_b-c']);
+    expect(Object.keys(json.resource.aws_secretsmanager_secret)).toHaveLength(2);
+  });
+
   it.each<[string, Partial<ApiKeyProps>, RegExp]>([
     ['a bad environment', { environment: 'prod' as never }, /`environment` must be one of production, staging, development/],
     ['more than 10 tags', { tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }, /`tags` must hold at most 10 tags/],

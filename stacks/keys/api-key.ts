@@ -15,10 +15,11 @@ import { Construct } from 'constructs';
 import { DEFAULT_RATE_LIMIT } from '../../lambda/keys/key-record';
 import { type InlineIotRule, type KeySpec, specItemKey } from '../../lambda/provision/key-spec';
 import { TABLE_KEY_SCHEMA } from '../../lambda/store/table-names';
-import { type Grant, policyDocument } from '../platform/iam-policy';
+import { type Grant, policyDocument, secretKmsGrant } from '../platform/iam-policy';
 import { type ApiKeyProps, DEFAULT_HEADER_NAME, validateApiKeyProps } from './api-key-props';
 import { IotRuleReference } from './iot-rule-reference';
 import type { KeyPlatform } from './key-platform';
+import { provisionerPolicyName } from './resource-names';
 
 export interface ApiKeyConstructProps extends ApiKeyProps {
   readonly platform: KeyPlatform;
@@ -83,11 +84,14 @@ export class ApiKey extends Construct {
 
     const grants: Grant[] = [
       { actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DescribeSecret'], resources: [this.secret.arn] },
-      ...(props.kmsKeyArn ? [{ actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:Encrypt'], resources: [props.kmsKeyArn] }] : []),
+      // Secrets Manager encrypts with GenerateDataKey and decrypts with Decrypt, on the caller's behalf.
+      ...(props.kmsKeyArn ? [secretKmsGrant(['kms:Decrypt', 'kms:GenerateDataKey'], props.kmsKeyArn, this.secret.arn, platform.region)] : []),
       ...(inlineConsumers.length > 0
         ? [
             {
-              actions: ['iot:GetTopicRule', 'iot:CreateTopicRule', 'iot:ReplaceTopicRule', 'iot:DeleteTopicRule'],
+              // TagResource: rules are created tagged with the key they carry (keyroll:key), and
+              // re-tagged when the key is renamed; ListTagsForResource: checked before any write.
+              actions: ['iot:GetTopicRule', 'iot:ListTagsForResource', 'iot:CreateTopicRule', 'iot:TagResource', 'iot:ReplaceTopicRule', 'iot:DeleteTopicRule'],
               resources: inlineConsumers.map((c) => `arn:aws:iot:${platform.region}:${platform.accountId}:rule/${c.ruleName}`),
             },
           ]
@@ -95,7 +99,7 @@ export class ApiKey extends Construct {
     ];
     const access = new IamRolePolicy(this, 'provisioner-access', {
       role: platform.provisionerRoleName,
-      name: `key-${props.tenant}-${props.name}`.slice(0, 128),
+      name: provisionerPolicyName(props.tenant, props.name),
       policy: policyDocument(...grants),
     });
 
@@ -116,6 +120,8 @@ export class ApiKey extends Construct {
           headerName: consumer.headerName,
           secretArn: this.secret.arn,
           kmsKeyArn: props.kmsKeyArn,
+          region: platform.region,
+          accountId: platform.accountId,
           dependsOn: [this.invocation],
         }),
       );

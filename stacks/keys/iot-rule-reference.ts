@@ -8,7 +8,8 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IotTopicRule } from '@cdktf/provider-aws/lib/iot-topic-rule';
 import { Fn, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
-import { policyDocument } from '../platform/iam-policy';
+import { assumeRolePolicy, policyDocument, secretKmsGrant } from '../platform/iam-policy';
+import { iotRuleRoleName } from './resource-names';
 
 export interface IotRuleReferenceProps {
   readonly ruleName: string;
@@ -18,6 +19,9 @@ export interface IotRuleReferenceProps {
   readonly secretArn: string;
   /** @default none (the aws/secretsmanager key) */
   readonly kmsKeyArn?: string;
+  /** Where the rule lives: only IoT acting for this rule may assume its role. */
+  readonly region: string;
+  readonly accountId: string;
   /** The rule goes live only once the key is in the secret. */
   readonly dependsOn: ITerraformDependable[];
 }
@@ -40,10 +44,12 @@ export class IotRuleReference extends Construct {
   constructor(scope: Construct, id: string, props: IotRuleReferenceProps) {
     super(scope, id);
     this.role = new IamRole(this, 'role', {
-      name: `keyroll-iot-${props.ruleName}`.slice(0, 64),
-      assumeRolePolicy: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: 'iot.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      name: iotRuleRoleName(props.ruleName),
+      // Confused deputy: IoT may assume the role only for this rule of this account.
+      // See https://docs.aws.amazon.com/iot/latest/developerguide/cross-service-confused-deputy-prevention.html
+      assumeRolePolicy: assumeRolePolicy('iot.amazonaws.com', {
+        StringEquals: { 'aws:SourceAccount': props.accountId },
+        ArnEquals: { 'aws:SourceArn': `arn:aws:iot:${props.region}:${props.accountId}:rule/${props.ruleName}` },
       }),
     });
     const policy = new IamRolePolicy(this, 'read-secret', {
@@ -51,7 +57,7 @@ export class IotRuleReference extends Construct {
       name: 'read-api-key-secret',
       policy: policyDocument(
         { actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [props.secretArn] },
-        ...(props.kmsKeyArn ? [{ actions: ['kms:Decrypt'], resources: [props.kmsKeyArn] }] : []),
+        ...(props.kmsKeyArn ? [secretKmsGrant(['kms:Decrypt'], props.kmsKeyArn, props.secretArn, props.region)] : []),
       ),
     });
     this.rule = new IotTopicRule(this, 'rule', {

@@ -10,6 +10,7 @@ import type { PlatformStack } from '../platform/platform-stack';
 import { ApiKey } from './api-key';
 import { type ApiKeyProps, assertUniqueKeys } from './api-key-props';
 import type { KeyPlatform } from './key-platform';
+import { apiKeyConstructId } from './resource-names';
 
 export interface KeysStackProps {
   readonly target: DeployTarget;
@@ -34,7 +35,7 @@ export class KeysStack extends KeyrollStack {
     };
     this.apiKeys = props.keys.map(
       (key) =>
-        new ApiKey(this, `${key.tenant}-${key.name}`, {
+        new ApiKey(this, apiKeyConstructId(key.tenant, key.name), {
           ...key,
           platform,
           // The emulator has no recovery: a redeploy must be able to reuse the name at once.

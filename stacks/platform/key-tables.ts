@@ -1,7 +1,7 @@
 /**
- * keyroll's DynamoDB tables: keys (records, secret pointers, declared specs), rate-limit windows
- * and telemetry. Same names and key schema the service uses by default, so `keyroll serve` against
- * a deployed account needs no configuration.
+ * keyroll's DynamoDB tables: keys (records, secret pointers, declared specs, provisioner records),
+ * rate-limit windows and telemetry. Same names and key schema the service uses by default, so
+ * `keyroll serve` against a deployed account needs no configuration.
  */
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { Construct } from 'constructs';

@@ -8,6 +8,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
+import { assumeRolePolicy, policyDocument } from './iam-policy';
 import { bundleLambda } from './lambda-bundle';
 
 export interface NodeFunctionProps {
@@ -38,10 +39,7 @@ export class NodeFunction extends Construct {
     });
     this.role = new IamRole(this, 'role', {
       name: `${props.functionName}-role`,
-      assumeRolePolicy: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-      }),
+      assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com'),
     });
     // Created here rather than by Lambda on first run, so retention applies and destroy removes it.
     this.logGroup = new CloudwatchLogGroup(this, 'logs', {
@@ -51,12 +49,7 @@ export class NodeFunction extends Construct {
     new IamRolePolicy(this, 'logging', {
       role: this.role.name,
       name: 'write-own-logs',
-      policy: JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${this.logGroup.arn}:*` },
-        ],
-      }),
+      policy: policyDocument({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${this.logGroup.arn}:*`] }),
     });
     this.function = new LambdaFunction(this, 'function', {
       functionName: props.functionName,
@@ -69,7 +62,7 @@ export class NodeFunction extends Construct {
       sourceCodeHash: asset.assetHash,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? 30,
-      environment: { variables: { NODE_OPTIONS: '--enable-source-maps', ...props.environment } },
+      environment: { variables: { ...props.environment } },
       dependsOn: [this.logGroup],
     });
   }

@@ -53,6 +53,33 @@ describe('PlatformStack', () => {
     }
   });
 
+  it("confines the key service to key and secret partitions of the keys table, and the provisioner's IoT access to this account", () => {
+    const json = JSON.parse(synthesized());
+    const statements = (name: string) =>
+      JSON.parse((Object.values(json.resource.aws_iam_role_policy as Record<string, any>).find((p) => p.name === name) as { policy: string }).policy)
+        .Statement as { Action: string[]; Resource: string[]; Condition?: unknown }[];
+    const keysTable = `\${aws_dynamodb_table.${Object.keys(json.resource.aws_dynamodb_table).find((id) => id.startsWith('tables_keys_'))}.arn}`;
+    const serviceOnKeys = statements('key-service-data').filter((s) => s.Resource.includes(keysTable));
+    expect(serviceOnKeys).toHaveLength(1);
+    expect(serviceOnKeys[0].Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*', 'SECRET#*'] } });
+    expect(serviceOnKeys[0].Action).not.toContain('dynamodb:Scan');
+
+    const provisioner = statements('provisioner-keys-table');
+    expect(provisioner.find((s) => s.Resource.includes(keysTable))).not.toHaveProperty('Condition');
+    const rules = provisioner.find((s) => s.Action.includes('iot:DeleteTopicRule'))!;
+    expect(rules).toEqual({
+      Effect: 'Allow',
+      Action: ['iot:GetTopicRule', 'iot:ListTagsForResource', 'iot:DeleteTopicRule'],
+      Resource: ['arn:aws:iot:eu-west-1:${data.aws_caller_identity.account.account_id}:rule/*'],
+    });
+  });
+
+  it('sets no NODE_OPTIONS the bundle cannot honour', () => {
+    for (const fn of Object.values(JSON.parse(synthesized()).resource.aws_lambda_function as Record<string, any>)) {
+      expect(fn.environment.variables).not.toHaveProperty('NODE_OPTIONS');
+    }
+  });
+
   it('gives the bundled code a stable hash', () => {
     const hash = (text: string) => Object.values(JSON.parse(text).resource.aws_lambda_function as Record<string, any>).map((f) => f.source_code_hash);
     expect(hash(synthesized())).toEqual(hash(synthesized()));

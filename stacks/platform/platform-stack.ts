@@ -3,6 +3,7 @@
  * keys-as-code stacks invoke. Long-lived: key stacks come and go, this stays.
  * The rotation Lambda and its schedule join here (next to the provisioner) when rotation lands.
  */
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunctionUrl } from '@cdktf/provider-aws/lib/lambda-function-url';
 import { TerraformOutput } from 'cdktf';
@@ -17,6 +18,13 @@ import { NodeFunction } from './node-function';
 const KEY_WRITES = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
 /** The provisioner also deletes its own bookkeeping item when a key goes away. */
 const PROVISIONER_TABLE_ACCESS = [...KEY_WRITES, 'dynamodb:DeleteItem'];
+/**
+ * The only partitions of the keys table the key service may touch: key records (`TENANT#…`) and
+ * secret pointers (`SECRET#…`). Specs (`SPEC#…`) and the provisioner's records (`PROVISIONED#…`)
+ * steer what the provisioner does, so the internet-facing service must not be able to write them.
+ * None of the granted actions works without a partition key, so the set is never empty.
+ */
+export const SERVICE_KEY_PARTITIONS = ['TENANT#*', 'SECRET#*'];
 
 export class PlatformStack extends KeyrollStack {
   readonly tables: KeyTables;
@@ -28,6 +36,7 @@ export class PlatformStack extends KeyrollStack {
 
   constructor(scope: Construct, id: string, target: DeployTarget) {
     super(scope, id, target);
+    const accountId = new DataAwsCallerIdentity(this, 'account').accountId;
     this.tables = new KeyTables(this, 'tables', { protect: !target.local });
     const tableEnvironment = {
       KEYROLL_KEYS_TABLE: this.tables.keys.name,
@@ -47,7 +56,11 @@ export class PlatformStack extends KeyrollStack {
       role: this.service.role.name,
       name: 'key-service-data',
       policy: policyDocument(
-        { actions: KEY_WRITES, resources: [this.tables.keys.arn] },
+        {
+          actions: KEY_WRITES,
+          resources: [this.tables.keys.arn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': SERVICE_KEY_PARTITIONS } },
+        },
         { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [this.tables.rateLimits.arn] },
         { actions: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'], resources: [this.tables.telemetry.arn] },
       ),
@@ -67,14 +80,18 @@ export class PlatformStack extends KeyrollStack {
     });
     // Secrets, and writing topic rules, are granted per key by each keys stack, for exactly its
     // own. Deleting a rule a key no longer declares can't be granted that way (the stack no
-    // longer names it), so Get/Delete cover every rule; the provisioner only ever deletes rules
-    // its own record says it created.
+    // longer names it), so Get/Delete cover every rule of this account and region; the
+    // provisioner only deletes a rule its record lists and whose keyroll:key tag names the key.
     new IamRolePolicy(this, 'provisioner-data', {
       role: this.provisioner.role.name,
       name: 'provisioner-keys-table',
       policy: policyDocument(
         { actions: PROVISIONER_TABLE_ACCESS, resources: [this.tables.keys.arn] },
-        { actions: ['iot:GetTopicRule', 'iot:DeleteTopicRule'], resources: [`arn:aws:iot:${target.region}:*:rule/*`] },
+        {
+          actions: ['iot:GetTopicRule', 'iot:ListTagsForResource', 'iot:DeleteTopicRule'],
+          resources: [`arn:aws:iot:${target.region}:${accountId}:rule/*`],
+        },
+        // ListTopicRules has no resource-level permissions in IAM.
         { actions: ['iot:ListTopicRules'], resources: ['*'] },
       ),
     });

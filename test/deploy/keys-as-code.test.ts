@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetTopicRuleCommand, IoTClient, ResourceNotFoundException } from '@aws-sdk/client-iot';
+import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetTopicRuleCommand, IoTClient, ListTagsForResourceCommand, ResourceNotFoundException } from '@aws-sdk/client-iot';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parse, stringify } from 'yaml';
 import { KEY_PATTERN_GLOBAL } from '../../lambda/keys/key-format';
@@ -122,6 +124,30 @@ describe('cdktf deploy of the example app', () => {
     const inlineHeader = inline.rule?.actions?.flatMap((a) => a.http?.headers ?? []).find((h) => h.key === 'x-api-key');
     expect(inlineHeader?.value).toBe(legacy.apiKey);
     expect((await verify(production, legacy.apiKey)).valid).toBe(true);
+  });
+
+  it('tags the inline rule with the key it carries, and keeps specs and provisioner records out of the tenant partition', async () => {
+    const { ruleArn } = await iot.send(new GetTopicRuleCommand({ ruleName: 'acme_telemetry_legacy' }));
+    const { tags } = await iot.send(new ListTagsForResourceCommand({ resourceArn: ruleArn }));
+    expect(tags).toEqual(expect.arrayContaining([{ Key: 'keyroll:key', Value: 'acme/telemetry-legacy' }]));
+
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    const partition = async (pk: string) =>
+      (await documents.send(new QueryCommand({ TableName: tables.keys, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }))).Items ?? [];
+    const names = example.keys.map((k: { name: string }) => k.name).sort();
+    expect((await partition('SPEC#acme')).map((item) => item.sk).sort()).toEqual(names);
+    const records = await partition('PROVISIONED#acme');
+    expect(records.map((item) => item.sk).sort()).toEqual(names);
+    for (const record of records) expect(record.keyId).toBe((await secretOf(String(record.sk))).keyId);
+    expect((await partition('TENANT#acme')).every((item) => String(item.sk).startsWith('KEY#'))).toBe(true);
+  });
+
+  it('confines the deployed key service to the key and secret partitions of the keys table', async () => {
+    const { PolicyDocument } = await new IAMClient({}).send(new GetRolePolicyCommand({ RoleName: 'keyroll-service-role', PolicyName: 'key-service-data' }));
+    const statements = JSON.parse(decodeURIComponent(PolicyDocument!)).Statement as { Action: string[]; Condition?: unknown }[];
+    expect(statements.find((s) => s.Action.includes('dynamodb:Query'))?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*', 'SECRET#*'] },
+    });
   });
 
   it('reports no changes on a second deploy with no code change', async () => {

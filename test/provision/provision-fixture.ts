@@ -3,13 +3,22 @@
  * writes them, empty secrets as Terraform creates them, and events as aws_lambda_invocation sends them.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { CreateTopicRuleCommand, GetTopicRuleCommand, type GetTopicRuleCommandOutput, IoTClient, type TopicRulePayload } from '@aws-sdk/client-iot';
+import {
+  CreateTopicRuleCommand,
+  GetTopicRuleCommand,
+  type GetTopicRuleCommandOutput,
+  IoTClient,
+  ListTagsForResourceCommand,
+  TagResourceCommand,
+  type TopicRulePayload,
+} from '@aws-sdk/client-iot';
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Environment } from '../../lambda/keys/environments';
 import { KeyManager } from '../../lambda/manage/key-manager';
 import { type InlineIotRule, type KeySecretValue, type KeySpec, type ProvisionInput, specItemKey } from '../../lambda/provision/key-spec';
+import { provisionedKeyItemKey } from '../../lambda/provision/provisioned-key';
 import { createProvisioner, type Provisioner, type ProvisionerOptions } from '../../lambda/provision/provisioner';
 import { createDocumentClient } from '../../lambda/store/dynamodb-client';
 import { DynamoDbKeyStore } from '../../lambda/store/dynamodb-key-store';
@@ -38,8 +47,14 @@ export interface ProvisionFixture {
   readSecret(secretArn: string): Promise<KeySecretValue | undefined>;
   /** Verifies a key as the key service of that environment would. */
   verify(apiKey: string, environment: Environment): Promise<Awaited<ReturnType<KeyVerifier['verify']>>>;
-  createRule(ruleName: string, payload: TopicRulePayload): Promise<void>;
+  /** A rule made by hand; `tags` as CreateTopicRule takes them, e.g. `keyroll%3Akey=acme%2Fsensors`. */
+  createRule(ruleName: string, payload: TopicRulePayload, tags?: string): Promise<void>;
   getRule(ruleName: string): Promise<GetTopicRuleCommandOutput | undefined>;
+  /** A rule's tags as a plain object. */
+  ruleTags(ruleName: string): Promise<Record<string, string>>;
+  tagRule(ruleName: string, tags: Record<string, string>): Promise<void>;
+  /** The provisioner's record for a key, as stored (`PROVISIONED#<tenant>`, `<name>`). */
+  readRecord(tenant: string, name: string): Promise<Record<string, unknown> | undefined>;
   destroy(): void;
 }
 
@@ -87,9 +102,20 @@ export async function createProvisionFixture(): Promise<ProvisionFixture> {
       }
     },
     verify: async (apiKey, environment) => new KeyVerifier({ store, environment }).verify(apiKey),
-    createRule: async (ruleName, payload) => {
-      await iot.send(new CreateTopicRuleCommand({ ruleName, topicRulePayload: payload }));
+    createRule: async (ruleName, payload, tags) => {
+      await iot.send(new CreateTopicRuleCommand({ ruleName, topicRulePayload: payload, ...(tags ? { tags } : {}) }));
     },
+    ruleTags: async (ruleName) => {
+      const { ruleArn } = await iot.send(new GetTopicRuleCommand({ ruleName }));
+      const { tags = [] } = await iot.send(new ListTagsForResourceCommand({ resourceArn: ruleArn }));
+      return Object.fromEntries(tags.map((tag) => [tag.Key, tag.Value ?? '']));
+    },
+    tagRule: async (ruleName, tags) => {
+      const { ruleArn } = await iot.send(new GetTopicRuleCommand({ ruleName }));
+      await iot.send(new TagResourceCommand({ resourceArn: ruleArn, tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }));
+    },
+    readRecord: async (tenant, name) =>
+      (await documentClient.send(new GetCommand({ TableName: tables.keys, Key: provisionedKeyItemKey(tenant, name), ConsistentRead: true }))).Item,
     getRule: async (ruleName) => {
       try {
         return await iot.send(new GetTopicRuleCommand({ ruleName }));

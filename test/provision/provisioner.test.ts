@@ -3,8 +3,11 @@ import { DescribeSecretCommand, DeleteSecretCommand, SecretsManagerClient } from
 import { IoTClient } from '@aws-sdk/client-iot';
 import { KEY_PATTERN, KEY_PATTERN_GLOBAL } from '../../lambda/keys/key-format';
 import { ProvisionError } from '../../lambda/provision/errors';
+import { keySecretValue, writeKeySecret } from '../../lambda/provision/key-secret';
+import { createInputFromSpec } from '../../lambda/provision/key-spec';
 import { provisionedKeyItemKey } from '../../lambda/provision/provisioned-key';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { uniqueName } from '../local-aws/fixtures';
 import {
   createProvisionFixture,
   events,
@@ -21,6 +24,9 @@ beforeAll(async () => {
   fx = await createProvisionFixture();
 });
 afterAll(() => fx.destroy());
+
+/** A tenant of the test's own, so listing its keys sees no other test's. */
+const uniqueTenant = (prefix: string) => uniqueName(prefix).toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 63);
 
 /** Everything a run may show a human or Terraform: logs here, results and errors in each test. */
 afterEach(() => {
@@ -191,8 +197,16 @@ describe('inline consumers', () => {
     expect(created!.rule).toMatchObject({ sql: rule.sql, description: 'readings to keyroll', awsIotSqlVersion: '2016-03-23', ruleDisabled: false });
   });
 
-  it('writes the key into an existing rule and keeps everything else it has', async () => {
+  it('creates the rule tagged with the key it carries', async () => {
     const rule = inlineRule();
+    const { spec } = await provisioned({ inlineConsumers: [rule] });
+
+    expect(await fx.ruleTags(rule.ruleName)).toEqual({ 'keyroll:key': `acme/${spec.name}` });
+  });
+
+  it('writes the key into an existing rule tagged for this key and keeps everything else it has', async () => {
+    const rule = inlineRule();
+    const spec = specOf({ inlineConsumers: [rule] });
     const existing = {
       sql: "SELECT temperature FROM 'plant/+/readings'",
       description: 'hand-made rule',
@@ -204,9 +218,10 @@ describe('inline consumers', () => {
       ],
       errorAction: { republish: { topic: 'errors/readings', roleArn: 'arn:aws:iam::123456789012:role/iot-republish' } },
     };
-    await fx.createRule(rule.ruleName, existing);
+    // Handed over deliberately: tagged for the key by whoever owns the rule.
+    await fx.createRule(rule.ruleName, existing, `keyroll%3Akey=acme%2F${spec.name}`);
 
-    const { result, secret } = await provisioned({ inlineConsumers: [rule] });
+    const { result, secret } = await provisioned(spec);
 
     const after = (await fx.getRule(rule.ruleName))!;
     expect(result.inlineRuleArns).toEqual([after.ruleArn]);
@@ -251,6 +266,190 @@ describe('inline consumers', () => {
   });
 });
 
+describe('inline rules the provisioner did not create', () => {
+  const handMade = { sql: "SELECT * FROM 'plant/+'", actions: [{ http: { url: TELEMETRY_URL, headers: [{ key: 'x-source', value: 'plant-7' }] } }] };
+
+  it.each([
+    ['an untagged rule', undefined, 'absent'],
+    ['a rule tagged for another key', 'keyroll%3Akey=acme%2Fsomeone-else', '`acme/someone-else`'],
+  ])('refuses to write into %s, leaves it as it was and revokes the key it issued', async (_, tags, found) => {
+    const rule = inlineRule();
+    await fx.createRule(rule.ruleName, handMade, tags);
+    const spec = specOf({ tenant: uniqueTenant('not-owned'), inlineConsumers: [rule] });
+    await fx.putSpec(spec);
+
+    const error = await rejection(fx.provisioner().handle(events.create(inputOf(spec, await fx.createSecret()))));
+
+    expect(error.code).toBe('RULE_NOT_OWNED');
+    expect(error.message).toContain(`IoT topic rule ${rule.ruleName} exists but was not created by keyroll for key \`${spec.tenant}/${spec.name}\``);
+    expect(error.message).toContain(`its keyroll:key tag is ${found}`);
+    expect(error.message).toContain(`tagging it keyroll:key=${spec.tenant}/${spec.name}`);
+    expect((await fx.getRule(rule.ruleName))!.rule!.actions).toEqual(handMade.actions);
+    const keys = await fx.manager.list(spec.tenant);
+    expect(keys).toHaveLength(1);
+    expect(keys[0].revokedAt).toBeDefined();
+  });
+
+  it('leaves a rule that is no longer tagged for the key when deleting, and says so', async () => {
+    const rule = inlineRule();
+    const { input, result } = await provisioned({ inlineConsumers: [rule] });
+    await fx.tagRule(rule.ruleName, { 'keyroll:key': 'acme/someone-else' });
+
+    await fx.provisioner().handle(events.delete(input));
+
+    expect(await fx.getRule(rule.ruleName)).toBeDefined();
+    expect((await fx.manager.get('acme', result.keyId)).revokedAt).toBeDefined();
+    expect(fx.logLines.join('\n')).toMatch(new RegExp(`left IoT topic rules alone.*${rule.ruleName}`));
+  });
+
+  it('leaves a stale rule that is not tagged for the key when the spec drops it', async () => {
+    const rule = inlineRule();
+    const { spec, input } = await provisioned({ inlineConsumers: [rule] });
+    await fx.tagRule(rule.ruleName, { 'keyroll:key': 'acme/someone-else' });
+    await fx.putSpec({ ...spec, inlineConsumers: [] });
+
+    await fx.provisioner().handle(events.update({ ...input, specDigest: 'digest-2' }, input));
+
+    expect(await fx.getRule(rule.ruleName)).toBeDefined();
+  });
+
+  it('takes its rules along when the key is renamed, re-tagging them', async () => {
+    const rule = inlineRule();
+    const { spec, input, secret } = await provisioned({ inlineConsumers: [rule] });
+    const renamed = { ...spec, name: `${spec.name}-renamed` };
+    await fx.putSpec(renamed);
+
+    await fx.provisioner().handle(events.update({ ...input, name: renamed.name, specDigest: 'digest-2' }, input));
+
+    expect(await fx.ruleTags(rule.ruleName)).toEqual({ 'keyroll:key': `acme/${renamed.name}` });
+    expect(headerSentTo(await fx.getRule(rule.ruleName), TELEMETRY_URL, 'x-api-key')).toBe(secret.apiKey);
+  });
+});
+
+describe('keys the provisioner did not issue', () => {
+  it('issues a new key when the secret names a key of the same tenant it never issued, and leaves that key alone', async () => {
+    const tenant = uniqueTenant('foreign');
+    const { spec, input, result } = await provisioned({ tenant });
+    // The secret now points at a key someone else made through the API.
+    const foreign = await fx.manager.create(tenant, createInputFromSpec(specOf({ tenant, name: 'made-by-hand' })));
+    await writeKeySecret(fx.secrets, input.secretArn, keySecretValue(foreign.record, foreign.key));
+
+    const updated = await fx.provisioner().handle(events.update({ ...input, specDigest: 'digest-2' }, input));
+
+    expect([result.keyId, foreign.record.id]).not.toContain(updated.keyId);
+    const untouched = await fx.manager.get(tenant, foreign.record.id);
+    expect(untouched).toEqual(foreign.record);
+    expect(untouched.revokedAt).toBeUndefined();
+    // Its own earlier key is superseded and revoked; the new one is in the secret.
+    expect((await fx.manager.get(tenant, result.keyId)).revokedAt).toBeDefined();
+    expect(await fx.readSecret(input.secretArn)).toMatchObject({ keyId: updated.keyId, name: spec.name });
+    expect(fx.logLines.join('\n')).toContain('did not issue for this declaration');
+  });
+
+  it('does not revoke a key the secret names on delete unless its record says it issued it', async () => {
+    const tenant = uniqueTenant('foreign-delete');
+    const { input, result } = await provisioned({ tenant });
+    const foreign = await fx.manager.create(tenant, createInputFromSpec(specOf({ tenant, name: 'made-by-hand' })));
+    await writeKeySecret(fx.secrets, input.secretArn, keySecretValue(foreign.record, foreign.key));
+
+    const deleted = await fx.provisioner().handle(events.delete(input));
+
+    expect(deleted.keyId).toBe(result.keyId);
+    expect((await fx.manager.get(tenant, result.keyId)).revokedAt).toBeDefined();
+    expect((await fx.manager.get(tenant, foreign.record.id)).revokedAt).toBeUndefined();
+  });
+});
+
+describe('item layout', () => {
+  it('keeps specs and its records out of the tenant partition the key service writes', async () => {
+    const tenant = uniqueTenant('layout');
+    const { spec, result } = await provisioned({ tenant, inlineConsumers: [inlineRule()] });
+
+    const { Items = [] } = await fx.documentClient.send(
+      new QueryCommand({ TableName: fx.keysTable, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `TENANT#${tenant}` } }),
+    );
+    expect(Items.map((item) => item.sk)).toEqual([`KEY#${result.keyId}`]);
+    const specItem = await fx.documentClient.send(new GetCommand({ TableName: fx.keysTable, Key: { pk: `SPEC#${tenant}`, sk: spec.name } }));
+    expect(specItem.Item).toMatchObject({ kind: 'spec', name: spec.name });
+    expect(await fx.readRecord(tenant, spec.name)).toEqual({
+      pk: `PROVISIONED#${tenant}`,
+      sk: spec.name,
+      kind: 'provisioned',
+      keyTenant: tenant,
+      keyId: result.keyId,
+      inlineRuleNames: spec.inlineConsumers.map((rule) => rule.ruleName),
+      provisionedAt: expect.any(String),
+    });
+  });
+});
+
+describe('a run that dies half-way', () => {
+  /** A Secrets Manager client whose PutSecretValue never answers, as when the Lambda times out; `afterWrite` decides whether the value lands first. */
+  function hangingSecrets(afterWrite: boolean): { client: SecretsManagerClient; reached: Promise<Record<string, unknown> | undefined> } {
+    const client = new SecretsManagerClient({});
+    let signal: (record: Record<string, unknown> | undefined) => void = () => undefined;
+    const reached = new Promise<Record<string, unknown> | undefined>((resolve) => (signal = resolve));
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'PutSecretValueCommand') return next(args);
+        const { keyId, tenant, name } = JSON.parse((args.input as { SecretString: string }).SecretString);
+        if (afterWrite) await next(args);
+        // What the record said when the key first went anywhere but the key store.
+        const record = await fx.readRecord(tenant, name);
+        signal(record && { ...record, writing: keyId });
+        return new Promise(() => undefined);
+      },
+      { step: 'initialize', name: 'hangPutSecretValue' },
+    );
+    return { client, reached };
+  }
+
+  it('records the key as pending before it is written anywhere', async () => {
+    const spec = specOf({ tenant: uniqueTenant('pending') });
+    await fx.putSpec(spec);
+    const { client, reached } = hangingSecrets(false);
+
+    void fx.provisioner({ secrets: client }).handle(events.create(inputOf(spec, await fx.createSecret())));
+    const record = await reached;
+
+    expect(record).toMatchObject({ pendingKeyTenant: spec.tenant, pendingKeyId: record!.writing });
+    expect(record!.keyId).toBeUndefined();
+  });
+
+  it('revokes the key a dead run issued but never handed out', async () => {
+    const spec = specOf({ tenant: uniqueTenant('orphan') });
+    await fx.putSpec(spec);
+    const input = inputOf(spec, await fx.createSecret());
+    const { client, reached } = hangingSecrets(false);
+    void fx.provisioner({ secrets: client }).handle(events.create(input));
+    const orphan = String((await reached)!.writing);
+
+    const retried = await fx.provisioner().handle(events.create(input));
+
+    expect(retried.keyId).not.toBe(orphan);
+    expect((await fx.manager.get(spec.tenant, orphan)).revokedAt).toBeDefined();
+    expect((await fx.manager.get(spec.tenant, retried.keyId)).revokedAt).toBeUndefined();
+    expect(await fx.readRecord(spec.tenant, spec.name)).not.toHaveProperty('pendingKeyId');
+  });
+
+  it('adopts the key a dead run got as far as the secret, and revokes the key it was replacing', async () => {
+    const { spec, input, result } = await provisioned({ tenant: uniqueTenant('adopt') });
+    await fx.putSpec({ ...spec, environment: 'staging' });
+    const { client, reached } = hangingSecrets(true);
+    void fx.provisioner({ secrets: client }).handle(events.update({ ...input, specDigest: 'digest-2' }, input));
+    const pending = String((await reached)!.writing);
+
+    const retried = await fx.provisioner().handle(events.update({ ...input, specDigest: 'digest-3' }, { ...input, specDigest: 'digest-2' }));
+
+    expect(retried.keyId).toBe(pending);
+    expect((await fx.manager.get(spec.tenant, result.keyId)).revokedAt).toBeDefined();
+    const secret = (await fx.readSecret(input.secretArn))!;
+    expect(await fx.verify(secret.apiKey, 'staging')).toMatchObject({ ok: true, key: { id: pending } });
+    expect(await fx.readRecord(spec.tenant, spec.name)).toMatchObject({ keyId: pending });
+    expect(await fx.readRecord(spec.tenant, spec.name)).not.toHaveProperty('pendingKeyId');
+  });
+});
+
 describe('delete', () => {
   it('revokes the key and deletes its inline rules, leaves the secret to Terraform, and can run twice', async () => {
     const rule = inlineRule();
@@ -264,7 +463,9 @@ describe('delete', () => {
     expect(await fx.getRule(rule.ruleName)).toBeUndefined();
     expect((await fx.secrets.send(new DescribeSecretCommand({ SecretId: input.secretArn }))).DeletedDate).toBeUndefined();
 
-    await expect(fx.provisioner().handle(events.delete(input))).resolves.toMatchObject({ keyId: result.keyId });
+    // Its record is gone with the first run: the second finds nothing of its own left to revoke.
+    await expect(fx.provisioner().handle(events.delete(input))).resolves.toEqual({ keyId: '', secretArn: input.secretArn, inlineRuleArns: [] });
+    expect((await fx.manager.get('acme', result.keyId)).revokedAt).toBeDefined();
   });
 
   it('succeeds when the secret is empty, missing or already scheduled for deletion', async () => {

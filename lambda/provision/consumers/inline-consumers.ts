@@ -1,7 +1,7 @@
 /** A key's inline consumers as a set: the key written into every declared rule, and rules no longer declared deleted. */
 import type { IoTClient } from '@aws-sdk/client-iot';
 import type { InlineIotRule } from '../key-spec';
-import { deleteInlineRule, writeKeyIntoRule } from './iot-rule-inline';
+import { deleteInlineRule, type RuleOwner, writeKeyIntoRule } from './iot-rule-inline';
 
 /**
  * Writes `key` into each rule, one after another, and returns their ARNs in the spec's order.
@@ -11,21 +11,31 @@ export async function writeKeyIntoInlineConsumers(
   iot: IoTClient,
   rules: readonly InlineIotRule[],
   key: string,
+  owner: RuleOwner,
   onWritten: (rule: InlineIotRule) => void = () => undefined,
 ): Promise<string[]> {
   const arns: string[] = [];
   for (const rule of rules) {
-    arns.push(await writeKeyIntoRule(iot, rule, key));
+    arns.push(await writeKeyIntoRule(iot, rule, key, owner));
     onWritten(rule);
   }
   return arns;
 }
 
-/** Deletes rules by name; returns the names that existed. */
-export async function deleteInlineConsumers(iot: IoTClient, ruleNames: readonly string[]): Promise<string[]> {
-  const deleted: string[] = [];
+export interface InlineConsumersDeleted {
+  /** Rules that existed and were deleted. */
+  readonly deleted: string[];
+  /** Rules that exist but are not tagged for this key: left alone. */
+  readonly notOwned: string[];
+}
+
+/** Deletes rules by name, each only if it is tagged for `owner`. */
+export async function deleteInlineConsumers(iot: IoTClient, ruleNames: readonly string[], owner: RuleOwner): Promise<InlineConsumersDeleted> {
+  const result: InlineConsumersDeleted = { deleted: [], notOwned: [] };
   for (const ruleName of ruleNames) {
-    if (await deleteInlineRule(iot, ruleName)) deleted.push(ruleName);
+    const outcome = await deleteInlineRule(iot, ruleName, owner);
+    if (outcome === 'deleted') result.deleted.push(ruleName);
+    if (outcome === 'not-owned') result.notOwned.push(ruleName);
   }
-  return deleted;
+  return result;
 }

@@ -1,6 +1,7 @@
 /**
  * An IoT topic rule that carries the key inline, in a header of its HTTP action. The key is written
- * into the rule in place: every other field of an existing rule stays as it is.
+ * into the rule in place: every other field of an existing rule stays as it is. The provisioner
+ * only touches rules it created for the same key, told by their `keyroll:key` tag.
  */
 import {
   type Action,
@@ -9,31 +10,58 @@ import {
   GetTopicRuleCommand,
   type GetTopicRuleCommandOutput,
   type IoTClient,
+  paginateListTagsForResource,
   paginateListTopicRules,
   ReplaceTopicRuleCommand,
+  TagResourceCommand,
   type TopicRule,
   type TopicRulePayload,
 } from '@aws-sdk/client-iot';
-import { awsCall, provisionErrors } from '../errors';
+import { awsCall, awsErrorName, provisionErrors } from '../errors';
 import type { InlineIotRule } from '../key-spec';
 
 /** Where in a rule the key goes. */
 export type KeyHeaderTarget = Pick<InlineIotRule, 'url' | 'headerName'>;
 
-const IAM_FIX = "Check that the provisioner's role may iot:GetTopicRule, iot:CreateTopicRule, iot:ReplaceTopicRule and iot:DeleteTopicRule on the rule";
+/** The tag a rule is created with, naming the key it carries: `keyroll:key = <tenant>/<name>`. */
+export const RULE_OWNER_TAG = 'keyroll:key';
+
+/** The key a rule belongs to, as its `keyroll:key` tag names it. */
+export interface RuleOwner {
+  /** `<tenant>/<name>` of the key: rules are created, and taken over, with this tag value. */
+  readonly key: string;
+  /**
+   * Earlier `<tenant>/<name>` of the same declaration (before a rename or a move to another tenant):
+   * rules tagged so are this key's too, and are re-tagged when the key is written into them.
+   * @default []
+   */
+  readonly formerly?: readonly string[];
+}
+
+/** The tag value for a key. */
+export const ruleOwnerTagValue = (tenant: string, name: string) => `${tenant}/${name}`;
+
+/** What deleting a rule came to. `not-owned`: it exists but is not tagged for this key, so it was left alone. */
+export type RuleDeletion = 'deleted' | 'absent' | 'not-owned';
+
+const IAM_FIX =
+  "Check that the provisioner's role may iot:GetTopicRule, iot:CreateTopicRule, iot:ReplaceTopicRule, iot:DeleteTopicRule, iot:ListTagsForResource and iot:TagResource on the rule";
 
 /**
- * Makes the rule send `key` in `rule.headerName` to `rule.url`, creating the rule from `rule` if
- * it does not exist. Returns the rule's ARN. Usable on its own, e.g. to push a regenerated key.
+ * Makes the rule send `key` in `rule.headerName` to `rule.url`, creating the rule from `rule` (tagged
+ * for `owner`) if it does not exist. Returns the rule's ARN. An existing rule must carry the owner's
+ * tag, or RULE_NOT_OWNED is thrown and the rule is left as it was. Usable on its own, e.g. to push a
+ * regenerated key.
  *
  * @example
- * const arn = await writeKeyIntoRule(iot, spec.inlineConsumers[0], issued.key);
+ * const arn = await writeKeyIntoRule(iot, spec.inlineConsumers[0], issued.key, { key: ruleOwnerTagValue('acme', 'sensors') });
  */
-export async function writeKeyIntoRule(iot: IoTClient, rule: InlineIotRule, key: string): Promise<string> {
-  // Two rounds: if the rule appears between our read and our create, the second round replaces it.
+export async function writeKeyIntoRule(iot: IoTClient, rule: InlineIotRule, key: string, owner: RuleOwner): Promise<string> {
+  // Two rounds: if the rule appears between our read and our create, the second round takes the existing-rule path.
   for (let round = 1; ; round++) {
     const existing = await getRule(iot, rule.ruleName);
     if (existing) {
+      await claimRule(iot, rule.ruleName, existing.ruleArn, owner);
       const payload = withKeyHeader(payloadOfRule(existing.rule), rule, key);
       await awsCall(`Writing the key into IoT topic rule ${rule.ruleName}`, `${IAM_FIX}, and iam:PassRole on the roles its actions use.`, () =>
         iot.send(new ReplaceTopicRuleCommand({ ruleName: rule.ruleName, topicRulePayload: payload })),
@@ -41,9 +69,9 @@ export async function writeKeyIntoRule(iot: IoTClient, rule: InlineIotRule, key:
       return existing.ruleArn;
     }
     try {
-      await iot.send(new CreateTopicRuleCommand({ ruleName: rule.ruleName, topicRulePayload: newRulePayload(rule, key) }));
+      await iot.send(new CreateTopicRuleCommand({ ruleName: rule.ruleName, topicRulePayload: newRulePayload(rule, key), tags: ownerTags(owner) }));
     } catch (error) {
-      if (round === 1 && errorName(error) === 'ResourceAlreadyExistsException') continue;
+      if (round === 1 && awsErrorName(error) === 'ResourceAlreadyExistsException') continue;
       throw provisionErrors.awsRequestFailed(`Creating IoT topic rule ${rule.ruleName}`, error, `${IAM_FIX}, and that the spec's sql is valid.`);
     }
     const created = await getRule(iot, rule.ruleName);
@@ -52,32 +80,74 @@ export async function writeKeyIntoRule(iot: IoTClient, rule: InlineIotRule, key:
   }
 }
 
-/** Deletes a rule the key was written into. Returns false when it did not exist. */
-export async function deleteInlineRule(iot: IoTClient, ruleName: string): Promise<boolean> {
+/**
+ * Deletes a rule the key was written into, if it is tagged for `owner`; a rule without that tag was
+ * not created for this key and is left alone. Repeatable: a rule already gone is `absent`.
+ */
+export async function deleteInlineRule(iot: IoTClient, ruleName: string, owner: RuleOwner): Promise<RuleDeletion> {
+  const existing = await getRule(iot, ruleName, { confirmAbsence: true });
+  if (!existing) return 'absent';
+  if (!isOwner(owner, await ruleOwnerTag(iot, ruleName, existing.ruleArn))) return 'not-owned';
   return awsCall(`Deleting IoT topic rule ${ruleName}`, `${IAM_FIX}, and iot:ListTopicRules.`, async () => {
     try {
       await iot.send(new DeleteTopicRuleCommand({ ruleName }));
-      return true;
+      return 'deleted' as const;
     } catch (error) {
-      // Destroy must be repeatable: a rule deleted by an earlier attempt or by hand is done.
-      if (errorName(error) === 'ResourceNotFoundException') return false;
-      if (errorName(error) === 'UnauthorizedException' && !(await ruleIsListed(iot, ruleName))) return false;
+      // Destroy must be repeatable: a rule deleted meanwhile (by hand, or a concurrent attempt) is done.
+      if (awsErrorName(error) === 'ResourceNotFoundException') return 'absent' as const;
+      if (awsErrorName(error) === 'UnauthorizedException' && !(await ruleIsListed(iot, ruleName))) return 'absent' as const;
       throw error;
     }
   });
 }
 
+/** Refuses a rule not tagged for `owner`; re-tags one tagged with an earlier name of the same key. */
+async function claimRule(iot: IoTClient, ruleName: string, ruleArn: string, owner: RuleOwner): Promise<void> {
+  const found = await ruleOwnerTag(iot, ruleName, ruleArn);
+  if (!isOwner(owner, found)) throw provisionErrors.ruleNotOwned(ruleName, { name: RULE_OWNER_TAG, expected: owner.key, found });
+  if (found === owner.key) return;
+  await awsCall(`Re-tagging IoT topic rule ${ruleName} for key \`${owner.key}\``, `${IAM_FIX}.`, () =>
+    iot.send(new TagResourceCommand({ resourceArn: ruleArn, tags: [{ Key: RULE_OWNER_TAG, Value: owner.key }] })),
+  );
+}
+
+function isOwner(owner: RuleOwner, tag: string | undefined): boolean {
+  return tag !== undefined && (tag === owner.key || (owner.formerly ?? []).includes(tag));
+}
+
+/** The rule's `keyroll:key` tag, if it has one. */
+async function ruleOwnerTag(iot: IoTClient, ruleName: string, ruleArn: string): Promise<string | undefined> {
+  return awsCall(`Reading the tags of IoT topic rule ${ruleName}`, `${IAM_FIX}.`, async () => {
+    for await (const page of paginateListTagsForResource({ client: iot }, { resourceArn: ruleArn })) {
+      const tag = (page.tags ?? []).find((t) => t.Key === RULE_OWNER_TAG);
+      if (tag) return tag.Value ?? '';
+    }
+    return undefined;
+  });
+}
+
+/** CreateTopicRule's `tags`: URL-query encoded, `key1=value1&key2=value2`. */
+function ownerTags(owner: RuleOwner): string {
+  return new URLSearchParams({ [RULE_OWNER_TAG]: owner.key }).toString();
+}
+
 /**
  * The rule and its ARN, or undefined when no rule has that name. IoT answers UnauthorizedException
- * ("Access to topic rule … was denied") for a rule that does not exist; if access really is denied,
- * the CreateTopicRule that follows fails and says so.
+ * ("Access to topic rule … was denied") for a rule that does not exist. Before a write that is
+ * taken as absence: if access really is denied, the CreateTopicRule that follows fails and says so.
+ * With `confirmAbsence` (before a delete) the rule list decides, and a listed rule is an error.
  */
-async function getRule(iot: IoTClient, ruleName: string): Promise<{ rule: TopicRule; ruleArn: string } | undefined> {
-  const output = await awsCall<GetTopicRuleCommandOutput | undefined>(`Reading IoT topic rule ${ruleName}`, `${IAM_FIX}.`, async () => {
+async function getRule(
+  iot: IoTClient,
+  ruleName: string,
+  options: { confirmAbsence?: boolean } = {},
+): Promise<{ rule: TopicRule; ruleArn: string } | undefined> {
+  const output = await awsCall<GetTopicRuleCommandOutput | undefined>(`Reading IoT topic rule ${ruleName}`, `${IAM_FIX}, and iot:ListTopicRules.`, async () => {
     try {
       return await iot.send(new GetTopicRuleCommand({ ruleName }));
     } catch (error) {
-      if (errorName(error) === 'ResourceNotFoundException' || errorName(error) === 'UnauthorizedException') return undefined;
+      if (awsErrorName(error) === 'ResourceNotFoundException') return undefined;
+      if (awsErrorName(error) === 'UnauthorizedException' && !(options.confirmAbsence && (await ruleIsListed(iot, ruleName)))) return undefined;
       throw error;
     }
   });
@@ -93,11 +163,6 @@ async function ruleIsListed(iot: IoTClient, ruleName: string): Promise<boolean> 
   return false;
 }
 
-/** SDK errors matched by name, not class, so a client from another copy of the SDK is handled alike. */
-function errorName(error: unknown): string | undefined {
-  return (error as Error | undefined)?.name;
-}
-
 /** A new rule as the spec declares it: one HTTP action that carries the key. */
 export function newRulePayload(rule: InlineIotRule, key: string): TopicRulePayload {
   return {
@@ -109,11 +174,14 @@ export function newRulePayload(rule: InlineIotRule, key: string): TopicRulePaylo
   };
 }
 
-/** What ReplaceTopicRule takes, copied from what GetTopicRule returned, so nothing is lost in the round trip. */
+/**
+ * What ReplaceTopicRule takes, copied from what GetTopicRule returned, so nothing is lost in the
+ * round trip. Fields the answer leaves undefined are left out of the request by the SDK.
+ */
 export function payloadOfRule(rule: TopicRule): TopicRulePayload {
   const { ruleName: _name, createdAt: _createdAt, actions, errorAction, ...rest } = rule;
   return {
-    ...withoutUndefined(rest),
+    ...rest,
     sql: rule.sql,
     actions: actions ?? [],
     // Some endpoints (moto) report "no error action" as an empty object, which IoT would refuse back.
@@ -141,8 +209,4 @@ export function withKeyHeader(payload: TopicRulePayload, target: KeyHeaderTarget
   });
   if (!matched) actions.push({ http: { url: target.url, headers: [header] } });
   return { ...payload, actions };
-}
-
-function withoutUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
