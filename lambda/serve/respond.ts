@@ -8,11 +8,20 @@ import type { RateLimitDecision } from '../rate-limit/rate-limiter';
 import type { ServeEnv } from './context';
 
 export function respond(c: Context<ServeEnv>, body: unknown, status = 200): Response {
-  // no-store: bodies may hold a key shown once, and no proxy or browser should keep one.
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'cache-control': 'no-store' };
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
   const decision = c.get('rateLimit');
   if (decision) addRateLimitHeaders(headers, decision);
   return new Response(JSON.stringify(body), { status, headers });
+}
+
+/**
+ * For management routes: bodies may hold a key shown once, or a tenant's key inventory, and no
+ * proxy or browser should keep them. (The hot routes skip the header: every header costs.)
+ */
+export function respondPrivately(c: Context<ServeEnv>, body: unknown, status = 200): Response {
+  const response = respond(c, body, status);
+  response.headers.set('cache-control', 'no-store');
+  return response;
 }
 
 export function addRateLimitHeaders(headers: Record<string, string>, decision: RateLimitDecision): void {

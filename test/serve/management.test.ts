@@ -30,6 +30,7 @@ describe('happy path', () => {
       lastUsedAt: null,
     });
     const { id, key } = created.body;
+    expect(created.headers.get('cache-control')).toBe('no-store');
     expect(key).toMatch(/^kr_live_[0-9A-Za-z]{38}$/);
     expect(created.body.start).toBe(key.slice(0, 12));
     expect((await harness.call('GET', '/v1/whoami', { key })).body.keyId).toBe(id);

@@ -6,7 +6,7 @@ import { PERMISSIONS } from '../../keys/permissions';
 import { parseInput } from '../../validation';
 import { authenticate } from '../authenticate';
 import type { ServeEnv } from '../context';
-import { respond } from '../respond';
+import { respondPrivately } from '../respond';
 import type { ServeDeps } from '../deps';
 import { JSON_BODY_LIMIT_BYTES } from '../error-response';
 import { limitBody, readJson } from '../json-body';
@@ -26,16 +26,16 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     const customerId = scopedCustomerId(c.get('key'), input.customerId);
     const { record, key } = await deps.manager.create(tenant, { ...input, customerId });
     deps.logger.info('key created', { tenant, keyId: record.id, environment: record.environment });
-    return respond(c, { ...keyView(record), key }, 201);
+    return respondPrivately(c, { ...keyView(record), key }, 201);
   });
 
   routes.get(base, async (c) => {
     const records = visibleTo(c.get('key'), await deps.manager.list(callerTenant(c)));
     const now = Date.now();
-    return respond(c, { keys: records.map((record) => keyView(record, now)) });
+    return respondPrivately(c, { keys: records.map((record) => keyView(record, now)) });
   });
 
-  routes.get(`${base}/:id`, async (c) => respond(c, keyView(await ownKey(deps, c))));
+  routes.get(`${base}/:id`, async (c) => respondPrivately(c, keyView(await ownKey(deps, c))));
 
   routes.patch(`${base}/:id`, async (c) => {
     // Scope first: another tenant's caller learns nothing from how its body is wrong.
@@ -43,14 +43,14 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     const input = parseInput(updateKeyInputSchema, await readJson(c), 'body');
     const updated = await deps.manager.update(record.tenant, record.id, input);
     deps.logger.info('key updated', { tenant: record.tenant, keyId: record.id, fields: Object.keys(input) });
-    return respond(c, keyView(updated));
+    return respondPrivately(c, keyView(updated));
   });
 
   const revokeRoute = async (c: Context<ServeEnv>) => {
     const record = await ownKey(deps, c);
     const revoked = await deps.manager.revoke(record.tenant, record.id);
     deps.logger.info('key revoked', { tenant: record.tenant, keyId: record.id });
-    return respond(c, keyView(revoked));
+    return respondPrivately(c, keyView(revoked));
   };
   routes.delete(`${base}/:id`, revokeRoute);
   routes.post(`${base}/:id/revoke`, revokeRoute);
@@ -60,7 +60,7 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     const input = parseInput(regenerateKeyInputSchema, await readJson(c, {}), 'body');
     const { record: regenerated, key } = await deps.manager.regenerate(record.tenant, record.id, input);
     deps.logger.info('key regenerated', { tenant: record.tenant, keyId: record.id, graceSeconds: input.graceSeconds ?? 0 });
-    return respond(c, { ...keyView(regenerated), key });
+    return respondPrivately(c, { ...keyView(regenerated), key });
   });
 
   return routes;

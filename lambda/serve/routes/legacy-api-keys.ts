@@ -11,7 +11,7 @@ import { PERMISSIONS } from '../../keys/permissions';
 import { parseInput } from '../../validation';
 import { authenticate } from '../authenticate';
 import type { ServeEnv } from '../context';
-import { respond } from '../respond';
+import { respondPrivately } from '../respond';
 import type { ServeDeps } from '../deps';
 import { JSON_BODY_LIMIT_BYTES } from '../error-response';
 import { limitBody, readJson } from '../json-body';
@@ -30,7 +30,7 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   routes.get(base, async (c) => {
     const records = visibleTo(c.get('key'), await deps.manager.list(callerTenant(c)));
     const keys = records.filter((r) => !r.revokedAt).map((r) => ({ id: r.id, name: r.name }));
-    return respond(c, { keys });
+    return respondPrivately(c, { keys });
   });
 
   routes.post(base, async (c) => {
@@ -44,19 +44,19 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
       customerId: c.get('key').customerId,
     });
     deps.logger.info('key created', { tenant, keyId: record.id, environment: record.environment, route: 'legacy' });
-    return respond(c, { id: record.id, name: record.name, key }, 201);
+    return respondPrivately(c, { id: record.id, name: record.name, key }, 201);
   });
 
   routes.get(`${base}/:keyId`, async (c) => {
     const record = await ownKey(deps, c, 'keyId');
-    return respond(c, { id: record.id, name: record.name });
+    return respondPrivately(c, { id: record.id, name: record.name });
   });
 
   routes.delete(`${base}/:keyId`, async (c) => {
     const record = await ownKey(deps, c, 'keyId');
     await deps.manager.revoke(record.tenant, record.id);
     deps.logger.info('key revoked', { tenant: record.tenant, keyId: record.id, route: 'legacy' });
-    return respond(c, { message: `API key ${record.id} revoked.` });
+    return respondPrivately(c, { message: `API key ${record.id} revoked.` });
   });
 
   return routes;

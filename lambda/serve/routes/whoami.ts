@@ -14,7 +14,6 @@ export function whoamiRoutes(deps: ServeDeps): Hono<ServeEnv> {
       return respond(c, {
         keyId: key.id,
         tenant: key.tenant,
-        name: key.name,
         environment: key.environment,
         permissions: key.permissions,
         customerId: key.customerId ?? null,
