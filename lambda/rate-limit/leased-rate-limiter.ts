@@ -164,7 +164,11 @@ export class LeasedRateLimiter implements RateLimiter {
 
   private startLease(quota: KeyQuota, slice: number, now: number): void {
     const wanted = quota.leaseSize(now, slice > quota.slice);
-    const lease = this.store.lease({
+    this.fly(quota, this.lease(quota, slice, wanted), slice, wanted);
+  }
+
+  private lease(quota: KeyQuota, slice: number, wanted: number) {
+    return this.store.lease({
       counter: quota.counter,
       slice,
       wanted,
@@ -172,7 +176,6 @@ export class LeasedRateLimiter implements RateLimiter {
       known: quota.known(),
       expiresAtSeconds: quota.expiresAtSeconds(slice),
     });
-    this.fly(quota, lease, slice, wanted);
   }
 
   /** Degraded: the store is probed once a slice, in the background, while this instance counts on its own. */
@@ -188,16 +191,7 @@ export class LeasedRateLimiter implements RateLimiter {
   private probe(quota: KeyQuota, now: number): void {
     const slice = quota.slice;
     const wanted = quota.leaseSize(now, false);
-    const lease = this.recordUnrecorded(quota).then(() =>
-      this.store.lease({
-        counter: quota.counter,
-        slice,
-        wanted,
-        limit: quota.limit,
-        known: quota.known(),
-        expiresAtSeconds: quota.expiresAtSeconds(slice),
-      }),
-    );
+    const lease = this.recordUnrecorded(quota).then(() => this.lease(quota, slice, wanted));
     this.fly(quota, lease, slice, wanted);
   }
 

@@ -32,20 +32,7 @@ export async function ensureLocalTables(tables: TableNames, client = new DynamoD
   for (const tableName of Object.values(tables)) {
     if (await tableExists(client, tableName)) continue;
     try {
-      await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: TABLE_KEY_SCHEMA.partitionKey, AttributeType: 'S' },
-          { AttributeName: TABLE_KEY_SCHEMA.sortKey, AttributeType: 'S' },
-        ],
-        KeySchema: [
-          { AttributeName: TABLE_KEY_SCHEMA.partitionKey, KeyType: 'HASH' },
-          { AttributeName: TABLE_KEY_SCHEMA.sortKey, KeyType: 'RANGE' },
-        ],
-      }),
-      );
+      await createTable(client, tableName);
       created.push(tableName);
     } catch (error) {
       // Another process (a second instance starting beside this one) created it first.
@@ -53,6 +40,24 @@ export async function ensureLocalTables(tables: TableNames, client = new DynamoD
     }
   }
   return created;
+}
+
+/** One table with keyroll's key schema (string `pk`/`sk`), billed per request. */
+export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: TABLE_KEY_SCHEMA.partitionKey, AttributeType: 'S' },
+        { AttributeName: TABLE_KEY_SCHEMA.sortKey, AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: TABLE_KEY_SCHEMA.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE_KEY_SCHEMA.sortKey, KeyType: 'RANGE' },
+      ],
+    }),
+  );
 }
 
 async function tableExists(client: DynamoDBClient, tableName: string): Promise<boolean> {

@@ -3,11 +3,11 @@
  * play separate service instances, optionally failing every call through SDK middleware.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { counterItemKey, type RateLimitCounter } from '../../lambda/rate-limit';
 import { createDocumentClient } from '../../lambda/store/dynamodb-client';
-import { TABLE_KEY_SCHEMA } from '../../lambda/store/table-names';
+import { createTable } from '../../lambda/store/local-tables';
 
 /** Switch for an instance's client: while `failing`, every DynamoDB call throws a throttling error. */
 export interface Faults {
@@ -41,20 +41,7 @@ export async function createRateLimitTable(): Promise<RateLimitTable> {
   requireEmulator();
   const tableName = `rl-${randomBytes(4).toString('hex')}`;
   const admin = new DynamoDBClient({});
-  await admin.send(
-    new CreateTableCommand({
-      TableName: tableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: TABLE_KEY_SCHEMA.partitionKey, AttributeType: 'S' },
-        { AttributeName: TABLE_KEY_SCHEMA.sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: TABLE_KEY_SCHEMA.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE_KEY_SCHEMA.sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  await createTable(admin, tableName);
   const reader = createDocumentClient({ client: admin });
   return {
     tableName,
