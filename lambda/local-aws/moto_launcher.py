@@ -136,4 +136,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # os._exit, not sys.exit: the daemon thread blocked reading stdin would otherwise make the
+    # interpreter's shutdown abort with "Fatal Python error: _enter_buffered_busy" on Ctrl-C.
+    os._exit(status)

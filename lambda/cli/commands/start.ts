@@ -36,7 +36,7 @@ function deployExampleApp(): Promise<void> {
 export async function startCommand(options: { deploy: boolean }): Promise<void> {
   const say = (line = '') => process.stdout.write(`${line}\n`);
   say('Starting local AWS (moto) …');
-  const localAws = await startLocalAws({ port: 0 });
+  const localAws = await startLocalAws({ port: 0, quiet: true });
   try {
     useLocalAwsDefaults(localAws.endpoint);
     if (options.deploy) {
