@@ -180,6 +180,7 @@ describe('two instances sharing the table', () => {
     const keyId = newKey();
     const instances = [newInstance(), newInstance()];
     const admittedAt: number[] = [];
+    const offeredAt: number[] = [];
     let offered = 0;
     const started = Date.now();
     const tickMs = 5;
@@ -194,6 +195,7 @@ describe('two instances sharing the table', () => {
           const batch = Array.from({ length: Math.max(0, target - due) }, () => limiter.consume(keyId, rateLimit));
           due += batch.length;
           offered += batch.length;
+          for (let i = 0; i < batch.length; i++) offeredAt.push(Date.now());
           for (const pending of batch) if ((pending instanceof Promise ? await pending : pending).allowed) admittedAt.push(Date.now());
           await sleep(Math.max(0, started + tick * tickMs - Date.now()));
         }
@@ -207,15 +209,21 @@ describe('two instances sharing the table', () => {
     const perSlice = new Map<number, number>();
     for (const at of admittedAt) perSlice.set(Math.floor(at / sliceMs), (perSlice.get(Math.floor(at / sliceMs)) ?? 0) + 1);
     const firstSlice = Math.floor(started / sliceMs);
+    const offeredPerSlice = new Map<number, number>();
+    for (const at of offeredAt) offeredPerSlice.set(Math.floor(at / sliceMs), (offeredPerSlice.get(Math.floor(at / sliceMs)) ?? 0) + 1);
     const steadyWindows: number[] = [];
+    const windowOf = (counts: Map<number, number>, end: number) => sum(Array.from({ length: 11 }, (_, i) => counts.get(end - i) ?? 0));
     for (let end = firstSlice + 15; end < firstSlice + 30; end++) {
-      steadyWindows.push(sum(Array.from({ length: 11 }, (_, i) => perSlice.get(end - i) ?? 0)));
+      // Only windows where the load really was an overload: on a starved CI machine the load
+      // generator itself can fall behind, and then fewer admissions are right, not a leak.
+      if (windowOf(offeredPerSlice, end) >= 1.25 * rateLimit.limit) steadyWindows.push(windowOf(perSlice, end));
     }
     if (process.env.KEYROLL_REPORT) {
       console.log(JSON.stringify({ offered, admitted: admittedAt.length, busiest, steadyWindows, maxInExactWindow: maxInAnyInterval(admittedAt, windowMs) }));
     }
     expect(offered).toBeGreaterThan(2.5 * 1.5 * rateLimit.limit);
     expect(busiest).toBeLessThanOrEqual(rateLimit.limit);
+    expect(steadyWindows.length).toBeGreaterThanOrEqual(5);
     for (const admitted of steadyWindows) expect(admitted).toBeGreaterThanOrEqual(rateLimit.limit - 2 * maxChunk);
   });
 
