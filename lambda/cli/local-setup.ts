@@ -2,12 +2,16 @@
 import { ensureLocalTables, isLocalEndpoint } from '../store/local-tables';
 import { tableNamesFromEnv } from '../store/table-names';
 
-/** The emulator accepts any credentials; set harmless ones so the SDK doesn't go looking. */
-export function useLocalAwsDefaults(endpoint: string): void {
-  process.env.AWS_ENDPOINT_URL = endpoint;
-  process.env.AWS_REGION ??= 'us-east-1';
-  process.env.AWS_ACCESS_KEY_ID ??= 'test';
-  process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+/**
+ * Points `env` at the emulator. It accepts any credentials, so harmless ones are set (the SDK and
+ * Terraform would otherwise go looking); settings already present win.
+ */
+export function useLocalAwsDefaults(endpoint: string, env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_ENDPOINT_URL = endpoint;
+  env.AWS_REGION ??= 'us-east-1';
+  env.AWS_DEFAULT_REGION ??= env.AWS_REGION;
+  env.AWS_ACCESS_KEY_ID ??= 'test';
+  env.AWS_SECRET_ACCESS_KEY ??= 'test';
 }
 
 /** Creates missing tables when pointed at a local endpoint; in AWS the platform stack owns them. */

@@ -35,6 +35,14 @@ export interface ParsedKey {
   readonly start: string;
 }
 
+/**
+ * Whether a string has a key's length (`kr_dev_` is 7 characters, `kr_live_`/`kr_test_` 8): the
+ * cheapest refusal, before any regex, checksum or hash.
+ */
+export function hasKeyLength(candidate: string): boolean {
+  return candidate.length === 7 + BODY_LENGTH || candidate.length === 8 + BODY_LENGTH;
+}
+
 /** Issues a new key for an environment. The only place a plaintext key is born. */
 export function generateKey(environment: Environment): string {
   const head = `kr_${ENVIRONMENT_TAGS[environment]}_${randomBase62(RANDOM_LENGTH)}`;
@@ -46,8 +54,7 @@ export function generateKey(environment: Environment): string {
  * valid checksum, so the caller can refuse it without any I/O.
  */
 export function parseKey(candidate: string): ParsedKey | undefined {
-  // Cheap length gate before the regex: `kr_dev_` is 7 characters, `kr_live_`/`kr_test_` 8.
-  if (candidate.length < 7 + BODY_LENGTH || candidate.length > 8 + BODY_LENGTH) return undefined;
+  if (!hasKeyLength(candidate)) return undefined;
   const match = EXACT_KEY.exec(candidate);
   if (!match) return undefined;
   const split = candidate.length - CHECKSUM_LENGTH;

@@ -9,8 +9,6 @@ import { errors, isKeyrollError, type KeyrollError } from '../errors';
 import type { ServeEnv } from './context';
 import { respond } from './respond';
 
-export const JSON_BODY_LIMIT_BYTES = 16 * 1024;
-
 export function errorResponse(c: Context<ServeEnv>, error: KeyrollError): Response {
   return respond(c, { error: { code: error.code, message: error.message } }, error.status);
 }
@@ -19,7 +17,7 @@ export function errorResponse(c: Context<ServeEnv>, error: KeyrollError): Respon
 export function classifyError(error: unknown): { error: KeyrollError; fault: boolean } {
   if (isKeyrollError(error)) return { error, fault: error.status >= 500 };
   if (error instanceof HTTPException) {
-    // Hono raises these for malformed requests it rejects itself (e.g. an oversized body).
+    // Hono raises these for malformed requests it rejects itself.
     return { error: errors.validation('request', `was rejected (${error.status})`, 'Check the method, headers and body.'), fault: false };
   }
   if (isStoreUnavailable(error)) return { error: errors.serviceUnavailable(), fault: true };

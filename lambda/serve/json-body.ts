@@ -3,6 +3,9 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { errors } from '../errors';
 
+/** Management and verify bodies are small JSON documents. */
+export const JSON_BODY_LIMIT_BYTES = 16 * 1024;
+
 /** Rejects bodies over `maxBytes` with PAYLOAD_TOO_LARGE before they are buffered; `fix` says what to do instead. */
 export function limitBody(maxBytes: number, fix?: string): MiddlewareHandler {
   return bodyLimit({

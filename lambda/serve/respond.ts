@@ -8,10 +8,7 @@ import type { RateLimitDecision } from '../rate-limit/rate-limiter';
 import type { ServeEnv } from './context';
 
 export function respond(c: Context<ServeEnv>, body: unknown, status = 200): Response {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const decision = c.get('rateLimit');
-  if (decision) addRateLimitHeaders(headers, decision);
-  return new Response(JSON.stringify(body), { status, headers });
+  return jsonResponse(c, body, status, { 'content-type': 'application/json' });
 }
 
 /**
@@ -19,9 +16,13 @@ export function respond(c: Context<ServeEnv>, body: unknown, status = 200): Resp
  * proxy or browser should keep them. (The hot routes skip the header: every header costs.)
  */
 export function respondPrivately(c: Context<ServeEnv>, body: unknown, status = 200): Response {
-  const response = respond(c, body, status);
-  response.headers.set('cache-control', 'no-store');
-  return response;
+  return jsonResponse(c, body, status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+}
+
+function jsonResponse(c: Context<ServeEnv>, body: unknown, status: number, headers: Record<string, string>): Response {
+  const decision = c.get('rateLimit');
+  if (decision) addRateLimitHeaders(headers, decision);
+  return new Response(JSON.stringify(body), { status, headers });
 }
 
 export function addRateLimitHeaders(headers: Record<string, string>, decision: RateLimitDecision): void {

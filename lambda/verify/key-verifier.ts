@@ -4,7 +4,7 @@
  */
 import type { VerificationCode } from '../errors';
 import type { Environment } from '../keys/environments';
-import { parseKey } from '../keys/key-format';
+import { hasKeyLength, parseKey } from '../keys/key-format';
 import { type ApiKeyRecord, acceptsSecret, keyStatus } from '../keys/key-record';
 import { hashSecret } from '../keys/secret-hash';
 import type { KeyStore } from '../store/key-store';
@@ -107,12 +107,6 @@ export class KeyVerifier {
     }
   }
 }
-
-/** Whether a key of this length could be a keyroll key (`kr_dev_` is 7 characters, the others 8). */
-function hasKeyLength(candidate: string): boolean {
-  return candidate.length === KEY_LENGTHS[0] || candidate.length === KEY_LENGTHS[1];
-}
-const KEY_LENGTHS = [7 + 38, 8 + 38];
 
 function judgeRecord(record: ApiKeyRecord | undefined, secretHash: string, now: number): Verification {
   if (!record || !acceptsSecret(record, secretHash, now)) return INVALID;

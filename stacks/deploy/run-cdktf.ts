@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { useLocalAwsDefaults } from '../../lambda/cli/local-setup';
 import { PROJECT_ROOT } from '../deploy-target';
 import { writeTerraformCliConfig } from './terraform-cli-config';
 
@@ -43,11 +44,7 @@ export async function runCdktf(options: RunCdktfOptions): Promise<CdktfRun> {
     // Plain line output instead of an interactive spinner: readable in pipelines and logs.
     CI: env.CI ?? '1',
   });
-  if (env.AWS_ENDPOINT_URL) {
-    env.AWS_REGION ??= 'us-east-1';
-    env.AWS_ACCESS_KEY_ID ??= 'test';
-    env.AWS_SECRET_ACCESS_KEY ??= 'test';
-  }
+  if (env.AWS_ENDPOINT_URL) useLocalAwsDefaults(env.AWS_ENDPOINT_URL, env);
   const stacks = options.stacks?.length ? [...options.stacks] : ['*'];
   const args = [options.command, ...(options.command === 'synth' ? [] : stacks)];
   if (options.outputDir) args.push('--output', options.outputDir);

@@ -13,8 +13,7 @@ import { authenticate } from '../authenticate';
 import type { ServeEnv } from '../context';
 import { respondPrivately } from '../respond';
 import type { ServeDeps } from '../deps';
-import { JSON_BODY_LIMIT_BYTES } from '../error-response';
-import { limitBody, readJson } from '../json-body';
+import { JSON_BODY_LIMIT_BYTES, limitBody, readJson } from '../json-body';
 import { callerTenant, ownKey, visibleTo } from '../tenant-scope';
 
 export const LEGACY_KEY_PERMISSIONS = [PERMISSIONS.telemetryWrite];
