@@ -3,6 +3,7 @@
  * to, and a message that tells a human how to fix it. Factories, in the manner of cdktf's
  * `lib/errors.ts`, keep the wording in one place.
  */
+import { type Environment, environmentsManagedBy } from './keys/environments';
 
 export const ERROR_STATUS = {
   MISSING_API_KEY: 401,
@@ -15,6 +16,7 @@ export const ERROR_STATUS = {
   NOT_FOUND: 404,
   KEY_REVOKED: 409,
   CONFLICT: 409,
+  GRACE_LIMIT_REACHED: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMIT_EXCEEDED: 429,
   VALIDATION_ERROR: 400,
@@ -34,6 +36,8 @@ export class KeyrollError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Sent as `Retry-After` when set: the client should retry after this many seconds. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'KeyrollError';
@@ -60,6 +64,12 @@ export const VERIFICATION_MESSAGES: Record<VerificationCode, string> = {
   RATE_LIMIT_EXCEEDED: "The API key's rate limit is exhausted. Retry after the number of seconds in `Retry-After`.",
 };
 
+/** "development", "staging and development", …: what a manager of `own` reaches on the ladder. */
+function managedEnvironments(own: Environment): string {
+  const reached = environmentsManagedBy(own);
+  return reached.length > 1 ? `${reached.slice(0, -1).join(', ')} and ${reached.at(-1)}` : reached.join('');
+}
+
 export const errors = {
   verification: (code: VerificationCode, detail?: string) =>
     new KeyrollError(code, detail ? `${VERIFICATION_MESSAGES[code]} ${detail}` : VERIFICATION_MESSAGES[code]),
@@ -78,10 +88,35 @@ export const errors = {
       'FORBIDDEN',
       `The API key is scoped to a customer and ${what} belongs to another customer. Use a key of that customer, or a key without a customer scope.`,
     ),
-  otherEnvironment: (requested: string, own: string) =>
+  otherEnvironment: (requested: Environment, own: Environment) =>
     new KeyrollError(
       'FORBIDDEN',
-      `The API key is a ${own} key and may only issue ${own} keys, not ${requested}. Create ${requested} keys with a ${requested} key manager on the ${requested} service (\`keyroll bootstrap --environment ${requested}\` makes the first one).`,
+      `The API key is a ${own} key manager and may only issue ${managedEnvironments(own)} keys, not ${requested}. Environments form a ladder (production > staging > development): create ${requested} keys with a key manager of ${requested} or above (\`keyroll bootstrap --environment ${requested}\` makes a first one).`,
+    ),
+  keyAboveEnvironment: (id: string, environment: Environment, own: Environment) =>
+    new KeyrollError(
+      'FORBIDDEN',
+      `API key \`${id}\` is a ${environment} key, above the API key's own environment (${own}); a ${own} key manager reaches only ${managedEnvironments(own)} keys. Use a key manager of ${environment}.`,
+    ),
+  cannotGrant: (permission: string) =>
+    new KeyrollError(
+      'INSUFFICIENT_PERMISSIONS',
+      `The API key lacks the \`${permission}\` permission, so it cannot grant it: a key manager grants only permissions it holds itself (wildcards count). Remove \`${permission}\` from \`permissions\`, or use a key that holds it (the tenant's owner key holds \`*\`).`,
+    ),
+  strongerKey: (id: string, permission: string) =>
+    new KeyrollError(
+      'INSUFFICIENT_PERMISSIONS',
+      `API key \`${id}\` holds \`${permission}\`, which the API key lacks: a key manager may change, regenerate or revoke only keys whose permissions it holds itself. Use a key that holds \`${permission}\`.`,
+    ),
+  selfChange: (fields: readonly string[]) =>
+    new KeyrollError(
+      'INSUFFICIENT_PERMISSIONS',
+      `A key may not change its own ${fields.map((f) => `\`${f}\``).join(', ')}: that would lift a limit another manager set on it. Ask another key manager (holding the key's permissions) to change it.`,
+    ),
+  graceLimit: (id: string, max: number, endsAt: string) =>
+    new KeyrollError(
+      'GRACE_LIMIT_REACHED',
+      `API key \`${id}\` already has ${max} previous secrets in grace, the most a key keeps. Regenerate it with \`graceSeconds: 0\`, or wait until the first grace ends (${endsAt}).`,
     ),
   keyNotFound: (tenant: string, id: string) =>
     new KeyrollError(
@@ -106,6 +141,18 @@ export const errors = {
     new KeyrollError('PAYLOAD_TOO_LARGE', `The request body exceeds ${maxBytes} bytes. ${fix}`),
   serviceUnavailable: () =>
     new KeyrollError('SERVICE_UNAVAILABLE', 'The key store is unavailable right now. Retry with backoff.'),
+  unknownKeyBudgetSpent: (retryAfterSeconds: number) =>
+    new KeyrollError(
+      'SERVICE_UNAVAILABLE',
+      'This service is receiving more API keys it does not know than it checks per second, so it could not check this one yet. Retry after the number of seconds in `Retry-After`; keys it has already checked keep working.',
+      retryAfterSeconds,
+    ),
+  keyChangingWhileRead: () =>
+    new KeyrollError(
+      'SERVICE_UNAVAILABLE',
+      'The API key was changed again each time this service read it, so its current state is not known yet. Retry after the number of seconds in `Retry-After`.',
+      1,
+    ),
   internal: () =>
     new KeyrollError('INTERNAL_ERROR', 'Something went wrong on our side. Retry; if it persists, report it with the time of the request.'),
 };

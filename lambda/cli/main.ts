@@ -26,10 +26,10 @@ program
 
 program
   .command('bootstrap')
-  .description("Create a tenant's first key with keys:manage directly in the store, and print it once on stdout.")
+  .description("Create a tenant's owner key (every permission, `*`) directly in the store, and print it once on stdout.")
   .requiredOption('--tenant <tenant>', 'tenant to create the key for')
   .option('--environment <environment>', 'production, staging or development (default: KEYROLL_ENVIRONMENT or production)')
-  .option('--name <name>', 'name of the key', 'bootstrap admin')
+  .option('--name <name>', 'name of the key', 'owner')
   .action(bootstrapCommand);
 
 program

@@ -1,7 +1,7 @@
 import { KeyrollError } from '../errors';
 import { generateKey } from './key-format';
 import { acceptsSecret, keyStatus } from './key-record';
-import { applyUpdate, createRecord, regenerateSecret, revoke } from './key-transitions';
+import { applyUpdate, createRecord, MAX_GRACE_SECRETS, regenerateSecret, revoke } from './key-transitions';
 import { hashSecret } from './secret-hash';
 
 const now = new Date('2026-06-01T12:00:00Z');
@@ -70,5 +70,17 @@ describe('key transitions', () => {
     record = regenerateSecret(record, generateKey('production'), 100, later(20));
     expect(record.graceSecrets.map((g) => g.hash)).toEqual([hashSecret(second)]);
     expect(revoke(record, later(21)).graceSecrets).toEqual([]);
+  });
+
+  it(`keeps at most ${MAX_GRACE_SECRETS} secrets in grace, refusing a regeneration with grace beyond that`, () => {
+    let record = createRecord('acme', input, generateKey('production'), now);
+    for (let i = 0; i < MAX_GRACE_SECRETS; i++) record = regenerateSecret(record, generateKey('production'), 3600, later(i));
+    expect(record.graceSecrets).toHaveLength(MAX_GRACE_SECRETS);
+    expect(() => regenerateSecret(record, generateKey('production'), 3600, later(10))).toThrow(
+      expect.objectContaining({ code: 'GRACE_LIMIT_REACHED', message: expect.stringContaining('graceSeconds: 0') }),
+    );
+    // Without grace nothing is added, so it still works; once a grace ends there is room again.
+    expect(regenerateSecret(record, generateKey('production'), 0, later(10)).graceSecrets).toHaveLength(MAX_GRACE_SECRETS);
+    expect(regenerateSecret(record, generateKey('production'), 3600, later(3600)).graceSecrets).toHaveLength(MAX_GRACE_SECRETS);
   });
 });

@@ -9,6 +9,13 @@ import type { CreateKeyInput, UpdateKeyInput } from './key-input';
 import { type ApiKeyRecord, DEFAULT_RATE_LIMIT, type GraceSecret } from './key-record';
 import { hashSecret } from './secret-hash';
 
+/**
+ * Previous secrets a key keeps in grace at once. Bounds the record (DynamoDB items stop at 400 KB)
+ * and how many secrets can open one key; a regeneration with grace beyond it is refused, never
+ * silently cutting short a grace someone relies on.
+ */
+export const MAX_GRACE_SECRETS = 3;
+
 export function newKeyId(): string {
   return `key_${randomBase62(20)}`;
 }
@@ -72,6 +79,9 @@ export function regenerateSecret(record: ApiKeyRecord, newKey: string, graceSeco
   }
   const at = now.toISOString();
   const stillInGrace = record.graceSecrets.filter((grace) => grace.validUntil > at);
+  if (graceSeconds > 0 && stillInGrace.length >= MAX_GRACE_SECRETS) {
+    throw errors.graceLimit(record.id, MAX_GRACE_SECRETS, stillInGrace.map((grace) => grace.validUntil).sort()[0]);
+  }
   const retiring: GraceSecret[] =
     graceSeconds > 0
       ? [{ hash: record.secretHash, validUntil: new Date(now.getTime() + graceSeconds * 1000).toISOString() }]

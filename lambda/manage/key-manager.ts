@@ -26,6 +26,26 @@ export interface IssuedKey {
 /** Re-reads and re-applies a change this many times when concurrent writers keep winning. */
 const MAX_ATTEMPTS = 5;
 
+/**
+ * Checks that the caller may change the key as it is now; throws if not. Run against every version
+ * the change is applied to, so a key changed between the check and the write is checked again.
+ */
+export type ChangeGuard = (current: ApiKeyRecord) => void;
+
+export interface ListPageOptions {
+  readonly limit: number;
+  /** Start after this key id (the previous page's `nextAfterId`). */
+  readonly afterId?: string;
+  /** Keys the caller may see; others are skipped and do not count toward `limit`. @default all */
+  readonly visible?: (record: ApiKeyRecord) => boolean;
+}
+
+export interface ListPage {
+  readonly records: ApiKeyRecord[];
+  /** Where the next page starts, when there may be one. */
+  readonly nextAfterId?: string;
+}
+
 export class KeyManager {
   private readonly clock: () => Date;
 
@@ -46,27 +66,53 @@ export class KeyManager {
     return this.options.store.listKeys(tenant);
   }
 
+  /** Up to `limit` visible keys, reading store pages until the page is full or the tenant ends. */
+  async listPage(tenant: string, options: ListPageOptions): Promise<ListPage> {
+    const records: ApiKeyRecord[] = [];
+    let afterId = options.afterId;
+    for (;;) {
+      const page = await this.options.store.listKeyPage(tenant, { limit: options.limit, afterId });
+      for (const [index, record] of page.records.entries()) {
+        if (options.visible && !options.visible(record)) continue;
+        records.push(record);
+        if (records.length === options.limit) {
+          const more = index < page.records.length - 1 || page.lastEvaluatedId !== undefined;
+          return { records, ...(more ? { nextAfterId: record.id } : {}) };
+        }
+      }
+      if (!page.lastEvaluatedId) return { records };
+      afterId = page.lastEvaluatedId;
+    }
+  }
+
   async get(tenant: string, id: string): Promise<ApiKeyRecord> {
     const record = await this.options.store.getKey(tenant, id);
     if (!record) throw errors.keyNotFound(tenant, id);
     return record;
   }
 
-  update(tenant: string, id: string, input: UpdateKeyInput): Promise<ApiKeyRecord> {
-    return this.change(tenant, id, (record, now) => applyUpdate(record, input, now));
+  update(tenant: string, id: string, input: UpdateKeyInput, guard?: ChangeGuard): Promise<ApiKeyRecord> {
+    return this.change(tenant, id, (record, now) => {
+      guard?.(record);
+      return applyUpdate(record, input, now);
+    });
   }
 
   /** Idempotent, even when two revocations race: revoking a revoked key returns it unchanged. */
-  revoke(tenant: string, id: string): Promise<ApiKeyRecord> {
-    return this.change(tenant, id, (record, now) => (record.revokedAt ? record : revoke(record, now)));
+  revoke(tenant: string, id: string, guard?: ChangeGuard): Promise<ApiKeyRecord> {
+    return this.change(tenant, id, (record, now) => {
+      guard?.(record);
+      return record.revokedAt ? record : revoke(record, now);
+    });
   }
 
   /**
    * A lost race is reported, not retried: retrying would silently invalidate the secret the other
    * caller was just handed.
    */
-  async regenerate(tenant: string, id: string, input: RegenerateKeyInput = {}): Promise<IssuedKey> {
+  async regenerate(tenant: string, id: string, input: RegenerateKeyInput = {}, guard?: ChangeGuard): Promise<IssuedKey> {
     const current = await this.get(tenant, id);
+    guard?.(current);
     const key = generateKey(current.environment);
     const next = regenerateSecret(current, key, input.graceSeconds ?? 0, this.clock());
     if ((await this.options.store.saveKeyChanges(current, next)) === 'conflict') {

@@ -1,9 +1,13 @@
-/** Tenant and customer isolation for management routes: a key only ever reaches its own tenant's keys. */
+/**
+ * The management routes' side of the management rules (lambda/keys/management-rules.ts): the path's
+ * tenant and key id, and the caller's view of the tenant's keys.
+ */
 import type { Context } from 'hono';
 import { errors } from '../errors';
 import { redactKeys } from '../keys/key-format';
 import type { ApiKeyRecord } from '../keys/key-record';
-import type { KeyManager } from '../manage/key-manager';
+import { assertMayChange, assertMayRead, isVisibleTo } from '../keys/management-rules';
+import type { ChangeGuard, KeyManager } from '../manage/key-manager';
 import type { ServeEnv } from './context';
 
 const KEY_ID = /^key_[0-9A-Za-z]{20}$/;
@@ -18,8 +22,12 @@ export function callerTenant(c: Context<ServeEnv>): string {
 /** The path's key id; a malformed id names no key, so it is a 404 like an unknown one. */
 export function pathKeyId(c: Context<ServeEnv>, param = 'id'): string {
   const id = c.req.param(param) ?? '';
-  if (!KEY_ID.test(id)) throw errors.keyNotFound(echo(c.req.param('tenant') ?? ''), echo(id));
+  if (!isKeyId(id)) throw errors.keyNotFound(echo(c.req.param('tenant') ?? ''), echo(id));
   return id;
+}
+
+export function isKeyId(value: string): boolean {
+  return KEY_ID.test(value);
 }
 
 /** Path segments are echoed in errors: short, and never a key someone pasted into a URL. */
@@ -28,26 +36,22 @@ function echo(segment: string): string {
   return safe.length > 64 ? `${safe.slice(0, 64)}…` : safe;
 }
 
-/** A key may only issue keys of its own environment: a dev manager must not mint live keys. */
-export function assertOwnEnvironment(caller: ApiKeyRecord, requested: string): void {
-  if (requested !== caller.environment) throw errors.otherEnvironment(requested, caller.environment);
+/** Keys the caller may see in a list: its customer's (if scoped), its environment and below. */
+export function visibleTo(caller: ApiKeyRecord): (record: ApiKeyRecord) => boolean {
+  return (record) => isVisibleTo(caller, record);
 }
 
-/** Keys a customer-scoped manager may see. */
-export function visibleTo(caller: ApiKeyRecord, records: readonly ApiKeyRecord[]): ApiKeyRecord[] {
-  return caller.customerId ? records.filter((record) => record.customerId === caller.customerId) : [...records];
-}
-
-/** Loads the path's key, if it belongs to the caller's tenant (and customer, for a customer-scoped caller). */
-export async function ownKey(deps: { manager: KeyManager }, c: Context<ServeEnv>, param = 'id'): Promise<ApiKeyRecord> {
+/** Loads the path's key, if the caller may read it (tenant, customer, environment). */
+export async function readableKey(deps: { manager: KeyManager }, c: Context<ServeEnv>, param = 'id'): Promise<ApiKeyRecord> {
   const record = await deps.manager.get(callerTenant(c), pathKeyId(c, param));
-  assertSameCustomer(c.get('key'), record);
+  assertMayRead(c.get('key'), record);
   return record;
 }
 
-/** A customer-scoped manager sees and changes only its own customer's keys. */
-export function assertSameCustomer(caller: ApiKeyRecord, target: ApiKeyRecord): void {
-  if (caller.customerId && target.customerId !== caller.customerId) throw errors.otherCustomer(`key \`${target.id}\``);
+/** For regenerate and revoke: the caller may change the key as it is when the change is written. */
+export function mayChange(c: Context<ServeEnv>): ChangeGuard {
+  const caller = c.get('key');
+  return (current) => assertMayChange(caller, current);
 }
 
 /** Keys created by a customer-scoped manager belong to its customer; it may not create others'. */

@@ -10,11 +10,12 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   paginateQuery,
+  QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord } from '../keys/key-record';
-import type { KeyStore, SaveResult, UsageDelta } from './key-store';
+import type { KeyPage, KeyStore, SaveResult, UsageDelta } from './key-store';
 
 const SECRET_SK = 'SECRET';
 /** Pointers of retired secrets linger a day past their grace, then DynamoDB's TTL removes them. */
@@ -72,6 +73,21 @@ export class DynamoDbKeyStore implements KeyStore {
     );
     for await (const page of pages) records.push(...(page.Items ?? []).map(recordFromItem));
     return records;
+  }
+
+  async listKeyPage(tenant: string, page: { readonly limit: number; readonly afterId?: string }): Promise<KeyPage> {
+    const { Items, LastEvaluatedKey } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': keyItemKey(tenant, '').pk, ':prefix': 'KEY#' },
+        Limit: page.limit,
+        // Built from the tenant, never from the client: a cursor can only move within this tenant.
+        ...(page.afterId ? { ExclusiveStartKey: keyItemKey(tenant, page.afterId) } : {}),
+      }),
+    );
+    const lastSk = typeof LastEvaluatedKey?.sk === 'string' ? LastEvaluatedKey.sk : undefined;
+    return { records: (Items ?? []).map(recordFromItem), ...(lastSk ? { lastEvaluatedId: lastSk.slice('KEY#'.length) } : {}) };
   }
 
   async findKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | undefined> {

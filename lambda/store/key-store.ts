@@ -2,6 +2,11 @@
 import type { ApiKeyRecord } from '../keys/key-record';
 
 export interface UsageDelta {
+  /**
+   * Unique per delta, and kept when the delta is re-sent: the store applies a delta once per id, so
+   * a write that landed but whose answer was lost is not counted again when it is retried.
+   */
+  readonly id: string;
   readonly tenant: string;
   readonly keyId: string;
   readonly requests: number;
@@ -12,11 +17,20 @@ export interface UsageDelta {
 
 export type SaveResult = 'saved' | 'conflict';
 
+/** One page of a tenant's keys, in key-id order. */
+export interface KeyPage {
+  readonly records: ApiKeyRecord[];
+  /** The last key id the store looked at, when more may follow: the next page starts after it. */
+  readonly lastEvaluatedId?: string;
+}
+
 export interface KeyStore {
   /** Stores a new key and indexes its secret hash. Fails if the id or hash already exists. */
   insertKey(record: ApiKeyRecord): Promise<void>;
   getKey(tenant: string, id: string): Promise<ApiKeyRecord | undefined>;
   listKeys(tenant: string): Promise<ApiKeyRecord[]>;
+  /** Up to `limit` keys after key id `afterId` (from the start without it). */
+  listKeyPage(tenant: string, page: { readonly limit: number; readonly afterId?: string }): Promise<KeyPage>;
   /** The key a secret hash belongs to (current or in grace), or undefined. */
   findKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | undefined>;
   /**
@@ -25,8 +39,9 @@ export interface KeyStore {
    */
   saveKeyChanges(previous: ApiKeyRecord, next: ApiKeyRecord): Promise<SaveResult>;
   /**
-   * Adds batched usage; lastUsedAt only ever moves forward. Resolves with the deltas that could not
-   * be written (empty when all were), so a retry re-sends exactly those and counts nothing twice.
+   * Adds batched usage, each delta at most once per id however often it is sent; lastUsedAt only
+   * ever moves forward. Resolves with the deltas whose write failed or was aborted (empty when all
+   * landed): they may or may not have been applied, so they are re-sent unchanged, with their id.
    */
-  recordUsage(deltas: readonly UsageDelta[]): Promise<UsageDelta[]>;
+  recordUsage(deltas: readonly UsageDelta[], options?: { readonly abortSignal?: AbortSignal }): Promise<UsageDelta[]>;
 }

@@ -18,16 +18,16 @@ const env = {
 };
 
 describe('keyroll bootstrap', () => {
-  it('creates a keys:manage key in the store and prints only the key on stdout', async () => {
+  it('creates the tenant owner key (*) in the store and prints only the key on stdout', async () => {
     const run = spawnSync(process.execPath, [BIN, 'bootstrap', '--tenant', 'cli-tenant'], { env, encoding: 'utf8', timeout: 60_000 });
     expect(run.status).toBe(0);
     const key = run.stdout.trim();
     expect(run.stdout).toBe(`${key}\n`);
     expect(key).toMatch(new RegExp(`^${KEY_PATTERN.source}$`));
-    expect(run.stderr).toMatch(/Created key key_\w+ with keys:manage for tenant cli-tenant/);
+    expect(run.stderr).toMatch(/Created owner key key_\w+ for tenant cli-tenant: it holds every permission/);
     expect(run.stderr).not.toContain(key);
     const record = await new DynamoDbKeyStore(createDocumentClient(), tables.keys).findKeyBySecretHash(hashSecret(key));
-    expect(record).toMatchObject({ tenant: 'cli-tenant', environment: 'production', permissions: ['keys:manage'] });
+    expect(record).toMatchObject({ tenant: 'cli-tenant', environment: 'production', permissions: ['*'] });
   });
 
   it('explains a bad tenant and exits non-zero', () => {

@@ -63,7 +63,8 @@ describe('authentication', () => {
 
   it('KEY_DISABLED while disabled, and works again once re-enabled', async () => {
     const { id, key } = await harness.issue('acme', { permissions: ['telemetry:write'] });
-    const admin = (await harness.issue('acme', { permissions: ['keys:manage'] })).key;
+    // A manager changes only keys whose permissions it holds itself.
+    const admin = (await harness.issue('acme', { permissions: ['keys:manage', 'telemetry:write'] })).key;
     const path = `/v1/tenants/acme/api-keys/${id}`;
     expect((await harness.call('PATCH', path, { key: admin, body: { enabled: false } })).status).toBe(200);
     const disabled = await harness.call('GET', '/v1/whoami', { key });

@@ -1,4 +1,5 @@
-/** Key management over HTTP: the v1 routes, the /auth shape, isolation and validation. */
+/** Key management over HTTP: the v1 routes, the /auth shape, isolation, the management rules and validation. */
+import { MAX_GRACE_SECRETS } from '../../lambda/keys/key-transitions';
 import { type Harness, startHarness } from '../support/service-harness';
 
 let harness: Harness;
@@ -8,7 +9,8 @@ const newKey = { name: 'sensor fleet', environment: 'production', permissions: [
 
 beforeAll(async () => {
   harness = await startHarness();
-  admin = (await harness.issue('acme', { permissions: ['keys:manage'] })).key;
+  // The tenant's owner key, as `keyroll bootstrap` makes it: it may grant anything.
+  admin = (await harness.issue('acme', { permissions: ['*'] })).key;
 });
 afterAll(() => harness.stop());
 
@@ -172,12 +174,237 @@ describe('errors', () => {
   });
 });
 
+describe('listing', () => {
+  const issueMany = async (tenant: string, count: number, environment: 'production' | 'development' = 'production') => {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) ids.push((await harness.manager.create(tenant, { name: `k${i}`, environment, permissions: ['telemetry:write'] })).record.id);
+    return ids;
+  };
+  const listAll = async (tenant: string, key: string, limit: number, service: Harness = harness) => {
+    const seen: string[] = [];
+    const pageSizes: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`;
+      const response = await service.call('GET', `/v1/tenants/${tenant}/api-keys${query}`, { key });
+      expect(response.status).toBe(200);
+      pageSizes.push(response.body.keys.length);
+      seen.push(...response.body.keys.map((k: { id: string }) => k.id));
+      cursor = response.body.nextCursor;
+    } while (cursor);
+    return { seen, pageSizes };
+  };
+
+  it('pages with ?limit=&cursor=, every key exactly once, 100 per page by default', async () => {
+    const ids = await issueMany('paged', 5);
+    const owner = await harness.issue('paged', { permissions: ['*'] });
+    const { seen, pageSizes } = await listAll('paged', owner.key, 2);
+    expect(seen.sort()).toEqual([...ids, owner.id].sort());
+    expect(pageSizes).toEqual([2, 2, 2]);
+
+    await issueMany('paged', 100);
+    const first = await harness.call('GET', '/v1/tenants/paged/api-keys', { key: owner.key });
+    expect(first.body.keys).toHaveLength(100);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+  });
+
+  it('fills pages with visible keys only, skipping those above the caller or of another customer', async () => {
+    await issueMany('ladder', 4, 'production');
+    const devIds = await issueMany('ladder', 3, 'development');
+    const dev = await startHarness({ environment: 'development', tables: harness.tables });
+    try {
+      const devManager = await dev.issue('ladder', { permissions: ['keys:manage', 'telemetry:write'] });
+      const { seen, pageSizes } = await listAll('ladder', devManager.key, 2, dev);
+      expect(seen.sort()).toEqual([...devIds, devManager.id].sort());
+      expect(pageSizes.slice(0, -1).every((size) => size === 2)).toBe(true);
+    } finally {
+      await dev.stop();
+    }
+  });
+
+  it.each([
+    ['?limit=0', 'query.limit'],
+    ['?limit=1001', 'query.limit'],
+    ['?limit=ten', 'query.limit'],
+    ['?cursor=bm90LWEta2V5', 'query.cursor'],
+    ['?page=2', 'page'],
+  ])('VALIDATION_ERROR for %s', async (query, field) => {
+    const response = await harness.call('GET', `${base}${query}`, { key: admin });
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('VALIDATION_ERROR');
+    expect(response.body.error.message).toContain(field);
+  });
+});
+
+describe('bounds', () => {
+  it(`keeps at most ${MAX_GRACE_SECRETS} previous secrets in grace: a further regeneration with grace is refused, one without works`, async () => {
+    const { id } = (await create()).body;
+    const keys: string[] = [];
+    for (let i = 0; i < MAX_GRACE_SECRETS; i++) {
+      const response = await harness.call('POST', `${base}/${id}/regenerate`, { key: admin, body: { graceSeconds: 600 } });
+      expect(response.status).toBe(200);
+      keys.push(response.body.key);
+    }
+    const refused = await harness.call('POST', `${base}/${id}/regenerate`, { key: admin, body: { graceSeconds: 600 } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.code).toBe('GRACE_LIMIT_REACHED');
+    // Refused means unchanged: the current key still works.
+    expect((await harness.call('GET', '/v1/whoami', { key: keys.at(-1) })).status).toBe(200);
+    expect((await harness.call('POST', `${base}/${id}/regenerate`, { key: admin, body: { graceSeconds: 0 } })).status).toBe(200);
+  });
+});
+
 describe('security', () => {
-  it('FORBIDDEN for issuing a key of another environment than the caller’s', async () => {
-    const response = await create({ ...newKey, environment: 'development' });
-    expect(response.status).toBe(403);
-    expect(response.body.error.code).toBe('FORBIDDEN');
-    expect(response.body.error.message).toContain('keyroll bootstrap --environment development');
+  describe('another environment', () => {
+    let dev: Harness;
+    let staging: Harness;
+    beforeAll(async () => {
+      // Services of other environments that share the table, as the issue's attack assumes.
+      dev = await startHarness({ environment: 'development', tables: harness.tables });
+      staging = await startHarness({ environment: 'staging', tables: harness.tables });
+    });
+    afterAll(async () => {
+      await dev.stop();
+      await staging.stop();
+    });
+
+    it('lets a production manager issue staging and development keys', async () => {
+      const stagingKey = await create({ ...newKey, environment: 'staging' });
+      expect(stagingKey.status).toBe(201);
+      expect(stagingKey.body.key).toMatch(/^kr_test_/);
+      expect((await staging.call('GET', '/v1/whoami', { key: stagingKey.body.key })).status).toBe(200);
+      expect((await create({ ...newKey, environment: 'development' })).body.key).toMatch(/^kr_dev_/);
+    });
+
+    it('FORBIDDEN for a development manager issuing production or staging keys', async () => {
+      const devManager = (await dev.issue('acme', { permissions: ['keys:manage', 'telemetry:write'] })).key;
+      for (const environment of ['production', 'staging']) {
+        const response = await dev.call('POST', base, { key: devManager, body: { ...newKey, environment } });
+        expect([environment, response.status, response.body.error.code]).toEqual([environment, 403, 'FORBIDDEN']);
+        expect(response.body.error.message).toContain('production > staging > development');
+      }
+    });
+
+    it('keeps a development manager away from production keys on every route: no takeover', async () => {
+      const devManager = (await dev.issue('acme', { permissions: ['*'] })).key;
+      const { id, key: productionKey } = (await create({ ...newKey, permissions: ['telemetry:write'] })).body;
+      const devKey = (await dev.call('POST', base, { key: devManager, body: { ...newKey, environment: 'development' } })).body.id;
+
+      const listed = (await dev.call('GET', base, { key: devManager })).body.keys;
+      expect(listed.map((k: { id: string }) => k.id)).toContain(devKey);
+      expect(listed.every((k: { environment: string }) => k.environment === 'development')).toBe(true);
+      const legacyListed = (await dev.call('GET', '/auth/acme/apiKeys', { key: devManager })).body.keys.map((k: { id: string }) => k.id);
+      expect(legacyListed).not.toContain(id);
+
+      const attempts: [string, string, unknown?][] = [
+        ['GET', `${base}/${id}`],
+        ['PATCH', `${base}/${id}`, { permissions: ['telemetry:write', 'keys:manage'] }],
+        ['POST', `${base}/${id}/regenerate`],
+        ['DELETE', `${base}/${id}`],
+        ['POST', `${base}/${id}/revoke`],
+        ['GET', `/auth/acme/apiKeys/${id}`],
+        ['DELETE', `/auth/acme/apiKeys/${id}`],
+      ];
+      for (const [method, path, body] of attempts) {
+        const response = await dev.call(method, path, { key: devManager, body });
+        expect([method, path, response.status, response.body.error.code]).toEqual([method, path, 403, 'FORBIDDEN']);
+      }
+      const after = (await harness.call('GET', `${base}/${id}`, { key: admin })).body;
+      expect(after).toMatchObject({ status: 'active', permissions: ['telemetry:write'] });
+      expect((await harness.call('GET', '/v1/whoami', { key: productionKey })).status).toBe(200);
+    });
+
+    it('lets a staging manager manage development keys but not production ones', async () => {
+      const stagingManager = (await staging.issue('acme', { permissions: ['keys:manage', 'telemetry:write'] })).key;
+      const devKey = (await create({ ...newKey, environment: 'development' })).body.id;
+      const production = (await create()).body.id;
+      expect((await staging.call('PATCH', `${base}/${devKey}`, { key: stagingManager, body: { name: 'renamed' } })).status).toBe(200);
+      expect((await staging.call('PATCH', `${base}/${production}`, { key: stagingManager, body: { name: 'renamed' } })).status).toBe(403);
+    });
+
+    it('ENVIRONMENT_MISMATCH for a production key used on the development service', async () => {
+      const response = await dev.call('GET', '/v1/whoami', { key: admin });
+      expect(response.status).toBe(401);
+      expect(response.body.error.code).toBe('ENVIRONMENT_MISMATCH');
+    });
+  });
+
+  describe('a higher permission', () => {
+    let manager: string;
+    beforeAll(async () => {
+      manager = (await harness.issue('acme', { permissions: ['keys:manage', 'telemetry:write'] })).key;
+    });
+
+    it('INSUFFICIENT_PERMISSIONS, naming the permission, for granting what the manager lacks', async () => {
+      const plain = (await harness.issue('acme', { permissions: ['keys:manage'] })).key;
+      const minted = await create({ ...newKey, permissions: ['billing:*', 'keys:*'] }, plain);
+      expect(minted.status).toBe(403);
+      expect(minted.body.error.code).toBe('INSUFFICIENT_PERMISSIONS');
+      expect(minted.body.error.message).toContain('`billing:*`');
+      // Wildcards only count upwards: keys:manage does not cover keys:*, nor anything cover * but *.
+      expect((await create({ ...newKey, permissions: ['keys:*'] }, plain)).body.error.message).toContain('`keys:*`');
+      expect((await create({ ...newKey, permissions: ['*'] }, manager)).body.error.message).toContain('`*`');
+      const legacy = await harness.call('POST', '/auth/acme/apiKeys', { key: plain, body: { name: 'legacy' } });
+      expect([legacy.status, legacy.body.error.code]).toEqual([403, 'INSUFFICIENT_PERMISSIONS']);
+      expect((await create({ ...newKey, permissions: ['keys:manage'] }, plain)).status).toBe(201);
+    });
+
+    it('lets a wildcard grant what it covers', async () => {
+      const billing = (await harness.issue('acme', { permissions: ['keys:manage', 'billing:*'] })).key;
+      expect((await create({ ...newKey, permissions: ['billing:read'] }, billing)).status).toBe(201);
+      expect((await create({ ...newKey, permissions: ['billing:*'] }, billing)).status).toBe(201);
+    });
+
+    it('INSUFFICIENT_PERMISSIONS for changing, regenerating or revoking a key that holds more', async () => {
+      const { id, key } = (await create({ ...newKey, permissions: ['telemetry:write', 'billing:*'] })).body;
+      const attempts: [string, string, unknown?][] = [
+        ['PATCH', `${base}/${id}`, { name: 'mine now' }],
+        ['POST', `${base}/${id}/regenerate`],
+        ['DELETE', `${base}/${id}`],
+        ['POST', `${base}/${id}/revoke`],
+        ['DELETE', `/auth/acme/apiKeys/${id}`],
+      ];
+      for (const [method, path, body] of attempts) {
+        const response = await harness.call(method, path, { key: manager, body });
+        expect([method, path, response.status, response.body.error.code]).toEqual([method, path, 403, 'INSUFFICIENT_PERMISSIONS']);
+        expect(response.body.error.message).toContain('`billing:*`');
+      }
+      // Reading it is fine, and nothing changed.
+      expect((await harness.call('GET', `${base}/${id}`, { key: manager })).body).toMatchObject({ name: 'sensor fleet', status: 'active' });
+      expect((await harness.call('GET', '/v1/whoami', { key })).status).toBe(200);
+    });
+
+    it('INSUFFICIENT_PERMISSIONS for a PATCH granting more than the manager holds', async () => {
+      const { id } = (await create()).body;
+      const response = await harness.call('PATCH', `${base}/${id}`, { key: manager, body: { permissions: ['telemetry:write', 'keys:*'] } });
+      expect([response.status, response.body.error.code]).toEqual([403, 'INSUFFICIENT_PERMISSIONS']);
+      expect(response.body.error.message).toContain('`keys:*`');
+      expect((await harness.call('GET', `${base}/${id}`, { key: admin })).body.permissions).toEqual(['telemetry:write']);
+    });
+  });
+
+  describe('self-escalation', () => {
+    it.each([
+      ['permissions', { permissions: ['keys:manage', 'telemetry:write', 'billing:*'] }],
+      ['rate limit', { rateLimit: { limit: 1_000_000_000, windowSeconds: 1 } }],
+      ['enabled flag', { enabled: true }],
+      ['expiry', { expiresAt: null }],
+    ])('INSUFFICIENT_PERMISSIONS for a key changing its own %s, even the owner key', async (_, body) => {
+      for (const permissions of [['keys:manage', 'telemetry:write'], ['*']]) {
+        const self = await harness.issue('acme', { permissions });
+        const response = await harness.call('PATCH', `${base}/${self.id}`, { key: self.key, body });
+        expect([response.status, response.body.error.code]).toEqual([403, 'INSUFFICIENT_PERMISSIONS']);
+        expect(response.body.error.message).toContain('may not change its own');
+      }
+    });
+
+    it('lets a key rename, regenerate or revoke itself', async () => {
+      const self = await harness.issue('acme', { permissions: ['keys:manage'] });
+      expect((await harness.call('PATCH', `${base}/${self.id}`, { key: self.key, body: { name: 'me' } })).status).toBe(200);
+      const regenerated = await harness.call('POST', `${base}/${self.id}/regenerate`, { key: self.key });
+      expect(regenerated.status).toBe(200);
+      expect((await harness.call('DELETE', `${base}/${self.id}`, { key: regenerated.body.key })).status).toBe(200);
+    });
   });
 
   it('INSUFFICIENT_PERMISSIONS for a key without keys:manage', async () => {
@@ -189,38 +416,52 @@ describe('security', () => {
     }
   });
 
-  it("FORBIDDEN for another tenant's keys, on every route", async () => {
-    const otherAdmin = (await harness.issue('globex', { permissions: ['keys:manage'] })).key;
-    const { id } = (await create()).body;
-    const attempts: [string, string, unknown?][] = [
-      ['GET', base],
-      ['POST', base, newKey],
-      ['GET', `${base}/${id}`],
-      ['PATCH', `${base}/${id}`, { enabled: false }],
-      ['DELETE', `${base}/${id}`],
-      ['POST', `${base}/${id}/regenerate`],
-      ['POST', `${base}/${id}/revoke`],
-      ['GET', '/auth/acme/apiKeys'],
-      ['DELETE', `/auth/acme/apiKeys/${id}`],
-    ];
-    for (const [method, path, body] of attempts) {
-      const response = await harness.call(method, path, { key: otherAdmin, body });
-      expect([method, path, response.status, response.body.error.code]).toEqual([method, path, 403, 'FORBIDDEN']);
-    }
-    expect((await harness.call('GET', `${base}/${id}`, { key: admin })).body.status).toBe('active');
+  describe('another tenant', () => {
+    it("FORBIDDEN for another tenant's keys, on every route", async () => {
+      const otherAdmin = (await harness.issue('globex', { permissions: ['*'] })).key;
+      const { id } = (await create()).body;
+      const attempts: [string, string, unknown?][] = [
+        ['GET', base],
+        ['POST', base, newKey],
+        ['GET', `${base}/${id}`],
+        ['PATCH', `${base}/${id}`, { enabled: false }],
+        ['DELETE', `${base}/${id}`],
+        ['POST', `${base}/${id}/regenerate`],
+        ['POST', `${base}/${id}/revoke`],
+        ['GET', '/auth/acme/apiKeys'],
+        ['POST', '/auth/acme/apiKeys', { name: 'x' }],
+        ['GET', `/auth/acme/apiKeys/${id}`],
+        ['DELETE', `/auth/acme/apiKeys/${id}`],
+      ];
+      for (const [method, path, body] of attempts) {
+        const response = await harness.call(method, path, { key: otherAdmin, body });
+        expect([method, path, response.status, response.body.error.code]).toEqual([method, path, 403, 'FORBIDDEN']);
+      }
+      expect((await harness.call('GET', `${base}/${id}`, { key: admin })).body.status).toBe('active');
+    });
   });
 
-  it("FORBIDDEN for another customer's keys; a customer-scoped manager sees only its own", async () => {
-    const customerAdmin = (await harness.issue('acme', { permissions: ['keys:manage'], customerId: 'cust-a' })).key;
-    const foreign = (await create({ ...newKey, customerId: 'cust-b' })).body.id;
-    const own = await create({ ...newKey }, customerAdmin);
-    expect(own.status).toBe(201);
-    expect(own.body.customerId).toBe('cust-a');
-    expect((await create({ ...newKey, customerId: 'cust-b' }, customerAdmin)).body.error.code).toBe('FORBIDDEN');
-    expect((await harness.call('GET', `${base}/${foreign}`, { key: customerAdmin })).body.error.code).toBe('FORBIDDEN');
-    expect((await harness.call('DELETE', `${base}/${foreign}`, { key: customerAdmin })).status).toBe(403);
-    const listed = (await harness.call('GET', base, { key: customerAdmin })).body.keys;
-    expect(listed.length).toBeGreaterThan(0);
-    expect(listed.every((k: { customerId: string }) => k.customerId === 'cust-a')).toBe(true);
+  describe('another customer', () => {
+    it("FORBIDDEN for another customer's keys; a customer-scoped manager sees only its own", async () => {
+      const customerAdmin = (await harness.issue('acme', { permissions: ['keys:manage', 'telemetry:write'], customerId: 'cust-a' })).key;
+      const foreign = (await create({ ...newKey, customerId: 'cust-b' })).body.id;
+      const own = await create({ ...newKey }, customerAdmin);
+      expect(own.status).toBe(201);
+      expect(own.body.customerId).toBe('cust-a');
+      expect((await create({ ...newKey, customerId: 'cust-b' }, customerAdmin)).body.error.code).toBe('FORBIDDEN');
+      for (const [method, path, body] of [
+        ['GET', `${base}/${foreign}`],
+        ['PATCH', `${base}/${foreign}`, { name: 'x' }],
+        ['POST', `${base}/${foreign}/regenerate`],
+        ['DELETE', `${base}/${foreign}`],
+        ['DELETE', `/auth/acme/apiKeys/${foreign}`],
+      ] as [string, string, unknown?][]) {
+        const response = await harness.call(method, path, { key: customerAdmin, body });
+        expect([method, path, response.status, response.body.error.code]).toEqual([method, path, 403, 'FORBIDDEN']);
+      }
+      const listed = (await harness.call('GET', base, { key: customerAdmin })).body.keys;
+      expect(listed.length).toBeGreaterThan(0);
+      expect(listed.every((k: { customerId: string }) => k.customerId === 'cust-a')).toBe(true);
+    });
   });
 });

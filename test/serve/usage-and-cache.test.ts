@@ -134,7 +134,7 @@ describe('cache bounds', () => {
     const a = await startHarness({ tables });
     const b = await startHarness({ tables });
     try {
-      const admin = (await a.issue('acme', { permissions: ['keys:manage'] })).key;
+      const admin = (await a.issue('acme', { permissions: ['keys:manage', 'telemetry:write'] })).key;
       const { id, key } = await a.issue('acme', { permissions: ['telemetry:write'] });
       expect((await a.call('GET', '/v1/whoami', { key })).status).toBe(200);
       expect((await b.call('GET', '/v1/whoami', { key })).status).toBe(200);

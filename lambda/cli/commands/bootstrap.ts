@@ -1,10 +1,11 @@
 /**
- * `keyroll bootstrap --tenant T`: the one way in without a key. Creates a `keys:manage` key directly
- * in the store and prints it once on stdout (everything else goes to stderr, so it can be piped).
+ * `keyroll bootstrap --tenant T`: the one way in without a key. Creates the tenant's owner key, which
+ * holds every permission (`*`) so it can grant any of them, directly in the store, and prints it
+ * once on stdout (everything else goes to stderr, so it can be piped).
  */
 import { parseInput } from '../../validation';
 import { environmentSchema, nameSchema, tenantSchema } from '../../keys/key-input';
-import { PERMISSIONS } from '../../keys/permissions';
+import { ALL_PERMISSIONS } from '../../keys/permissions';
 import { KeyManager } from '../../manage/key-manager';
 import { createDocumentClient } from '../../store/dynamodb-client';
 import { DynamoDbKeyStore } from '../../store/dynamodb-key-store';
@@ -26,13 +27,15 @@ export async function bootstrapKey(options: BootstrapOptions): Promise<{ id: str
   const { record, key } = await manager.create(tenant, {
     name,
     environment,
-    permissions: [PERMISSIONS.keysManage],
+    permissions: [ALL_PERMISSIONS],
   });
   return { id: record.id, key };
 }
 
 export async function bootstrapCommand(options: BootstrapOptions): Promise<void> {
   const { id, key } = await bootstrapKey(options);
-  process.stderr.write(`Created key ${id} with keys:manage for tenant ${options.tenant}. It is shown once; store it now.\n`);
+  process.stderr.write(
+    `Created owner key ${id} for tenant ${options.tenant}: it holds every permission (*). It is shown once; store it in a vault, and create narrower key managers for daily use.\n`,
+  );
   process.stdout.write(`${key}\n`);
 }

@@ -45,10 +45,10 @@ export async function startCommand(options: { deploy: boolean }): Promise<void> 
     }
     await ensureTablesIfLocal(say);
     const server = await startServer(portFromEnv());
-    const { id, key } = await bootstrapKey({ tenant: TENANT, name: 'local admin' });
+    const { id, key } = await bootstrapKey({ tenant: TENANT, name: 'local owner' });
     say(`Local AWS:   ${localAws.endpoint}`);
     say(`keyroll:     ${server.url}`);
-    say(`Admin key ${id} for tenant ${TENANT} (keys:manage), shown once:`);
+    say(`Owner key ${id} for tenant ${TENANT} (every permission, *), shown once:`);
     say(`  export KEY=${key}`);
     say();
     say('Try:');

@@ -2,6 +2,7 @@
 import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { createKeyInputSchema, regenerateKeyInputSchema, updateKeyInputSchema } from '../../keys/key-input';
+import { assertMayIssue, assertMayUpdate } from '../../keys/management-rules';
 import { PERMISSIONS } from '../../keys/permissions';
 import { parseInput } from '../../validation';
 import { authenticate } from '../authenticate';
@@ -9,7 +10,8 @@ import type { ServeEnv } from '../context';
 import { respondPrivately } from '../respond';
 import type { ServeDeps } from '../deps';
 import { JSON_BODY_LIMIT_BYTES, limitBody, readJson } from '../json-body';
-import { assertOwnEnvironment, callerTenant, ownKey, scopedCustomerId, visibleTo } from '../tenant-scope';
+import { encodeCursor, parseListQuery } from '../list-query';
+import { callerTenant, mayChange, pathKeyId, readableKey, scopedCustomerId, visibleTo } from '../tenant-scope';
 import { keyView } from '../views';
 
 export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
@@ -21,7 +23,7 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   routes.post(base, async (c) => {
     const tenant = callerTenant(c);
     const input = parseInput(createKeyInputSchema, await readJson(c), 'body');
-    assertOwnEnvironment(c.get('key'), input.environment);
+    assertMayIssue(c.get('key'), input);
     const customerId = scopedCustomerId(c.get('key'), input.customerId);
     const { record, key } = await deps.manager.create(tenant, { ...input, customerId });
     deps.logger.info('key created', { tenant, keyId: record.id, environment: record.environment });
@@ -29,35 +31,41 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   });
 
   routes.get(base, async (c) => {
-    const records = visibleTo(c.get('key'), await deps.manager.list(callerTenant(c)));
+    const tenant = callerTenant(c);
+    const { limit, afterId } = parseListQuery(c.req.query());
+    const page = await deps.manager.listPage(tenant, { limit, afterId, visible: visibleTo(c.get('key')) });
     const now = Date.now();
-    return respondPrivately(c, { keys: records.map((record) => keyView(record, now)) });
+    return respondPrivately(c, {
+      keys: page.records.map((record) => keyView(record, now)),
+      nextCursor: page.nextAfterId ? encodeCursor(page.nextAfterId) : null,
+    });
   });
 
-  routes.get(`${base}/:id`, async (c) => respondPrivately(c, keyView(await ownKey(deps, c))));
+  routes.get(`${base}/:id`, async (c) => respondPrivately(c, keyView(await readableKey(deps, c))));
 
   routes.patch(`${base}/:id`, async (c) => {
-    // Scope first: another tenant's caller learns nothing from how its body is wrong.
-    const record = await ownKey(deps, c);
+    // Scope first: another tenant's, customer's or environment's caller learns nothing from how its body is wrong.
+    const record = await readableKey(deps, c);
     const input = parseInput(updateKeyInputSchema, await readJson(c), 'body');
-    const updated = await deps.manager.update(record.tenant, record.id, input);
+    const caller = c.get('key');
+    const updated = await deps.manager.update(record.tenant, record.id, input, (current) => assertMayUpdate(caller, current, input));
     deps.logger.info('key updated', { tenant: record.tenant, keyId: record.id, fields: Object.keys(input) });
     return respondPrivately(c, keyView(updated));
   });
 
   const revokeRoute = async (c: Context<ServeEnv>) => {
-    const record = await ownKey(deps, c);
-    const revoked = await deps.manager.revoke(record.tenant, record.id);
-    deps.logger.info('key revoked', { tenant: record.tenant, keyId: record.id });
+    const tenant = callerTenant(c);
+    const revoked = await deps.manager.revoke(tenant, pathKeyId(c), mayChange(c));
+    deps.logger.info('key revoked', { tenant, keyId: revoked.id });
     return respondPrivately(c, keyView(revoked));
   };
   routes.delete(`${base}/:id`, revokeRoute);
   routes.post(`${base}/:id/revoke`, revokeRoute);
 
   routes.post(`${base}/:id/regenerate`, async (c) => {
-    const record = await ownKey(deps, c);
+    const record = await readableKey(deps, c);
     const input = parseInput(regenerateKeyInputSchema, await readJson(c, {}), 'body');
-    const { record: regenerated, key } = await deps.manager.regenerate(record.tenant, record.id, input);
+    const { record: regenerated, key } = await deps.manager.regenerate(record.tenant, record.id, input, mayChange(c));
     deps.logger.info('key regenerated', { tenant: record.tenant, keyId: record.id, graceSeconds: input.graceSeconds ?? 0 });
     return respondPrivately(c, { ...keyView(regenerated), key });
   });

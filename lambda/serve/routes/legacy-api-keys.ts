@@ -14,7 +14,8 @@ import type { ServeEnv } from '../context';
 import { respondPrivately } from '../respond';
 import type { ServeDeps } from '../deps';
 import { JSON_BODY_LIMIT_BYTES, limitBody, readJson } from '../json-body';
-import { callerTenant, ownKey, visibleTo } from '../tenant-scope';
+import { assertMayIssue } from '../../keys/management-rules';
+import { callerTenant, mayChange, pathKeyId, readableKey, visibleTo } from '../tenant-scope';
 
 export const LEGACY_KEY_PERMISSIONS = [PERMISSIONS.telemetryWrite];
 
@@ -27,7 +28,7 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   routes.use(`${base}/*`, authenticate(deps, PERMISSIONS.keysManage), limitBody(JSON_BODY_LIMIT_BYTES));
 
   routes.get(base, async (c) => {
-    const records = visibleTo(c.get('key'), await deps.manager.list(callerTenant(c)));
+    const records = (await deps.manager.list(callerTenant(c))).filter(visibleTo(c.get('key')));
     const keys = records.filter((r) => !r.revokedAt).map((r) => ({ id: r.id, name: r.name }));
     return respondPrivately(c, { keys });
   });
@@ -35,6 +36,8 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   routes.post(base, async (c) => {
     const tenant = callerTenant(c);
     const { name } = parseInput(legacyCreateSchema, await readJson(c), 'body');
+    // The same rules as the v1 route: the caller must hold what the key is given.
+    assertMayIssue(c.get('key'), { environment: deps.environment, permissions: LEGACY_KEY_PERMISSIONS });
     const { record, key } = await deps.manager.create(tenant, {
       name,
       environment: deps.environment,
@@ -47,13 +50,12 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   });
 
   routes.get(`${base}/:keyId`, async (c) => {
-    const record = await ownKey(deps, c, 'keyId');
+    const record = await readableKey(deps, c, 'keyId');
     return respondPrivately(c, { id: record.id, name: record.name });
   });
 
   routes.delete(`${base}/:keyId`, async (c) => {
-    const record = await ownKey(deps, c, 'keyId');
-    await deps.manager.revoke(record.tenant, record.id);
+    const record = await deps.manager.revoke(callerTenant(c), pathKeyId(c, 'keyId'), mayChange(c));
     deps.logger.info('key revoked', { tenant: record.tenant, keyId: record.id, route: 'legacy' });
     return respondPrivately(c, { message: `API key ${record.id} revoked.` });
   });
