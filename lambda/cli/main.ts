@@ -1,6 +1,9 @@
-/** `keyroll`: run the local emulator, the service, and the one key-less way in (bootstrap). */
+/** `keyroll`: run the local emulator and the service, make a tenant's owner key, and manage keys. */
 import { Command, InvalidArgumentError } from 'commander';
+import { version } from '../../package.json';
+import { CliError } from './cli-error';
 import { bootstrapCommand } from './commands/bootstrap';
+import { registerKeysCommands } from './commands/keys';
 import { localAwsCommand } from './commands/local-aws';
 import { serveCommand } from './commands/serve';
 import { startCommand } from './commands/start';
@@ -15,7 +18,8 @@ export function parsePort(value: string): number {
 
 const program = new Command()
   .name('keyroll')
-  .description('API keys per tenant on AWS: issued, verified, declared as code and rotated.')
+  .description('API keys per tenant on AWS: issued, verified and declared as code.')
+  .version(version, '-V, --version', 'print the keyroll version')
   .showHelpAfterError();
 
 program
@@ -34,16 +38,20 @@ program
 
 program
   .command('serve')
-  .description('Serve the key service over HTTP (port from PORT, default 8787).')
+  .description('Serve the key service over HTTP.')
+  .option('--port <port>', 'port to listen on (default: PORT, or 8787)', parsePort)
   .action(serveCommand);
 
 program
   .command('start')
-  .description('Start everything locally: the emulator, the example app deployed to it, the service, and an admin key for tenant acme.')
+  .description('Start everything locally: the emulator, the example app deployed to it, the service, and an owner key for tenant acme.')
   .option('--no-deploy', 'skip deploying the example app')
   .action(startCommand);
 
+registerKeysCommands(program);
+
 program.parseAsync().catch((error: unknown) => {
-  process.stderr.write(`keyroll: ${error instanceof Error ? error.message : String(error)}\n`);
+  const message = error instanceof CliError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+  process.stderr.write(`keyroll: ${message}\n`);
   process.exitCode = 1;
 });

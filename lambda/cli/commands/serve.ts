@@ -1,5 +1,6 @@
 /** `keyroll serve`: the key service on PORT (default 8787) until Ctrl-C. */
 import { startServer } from '../../serve/node-server';
+import { CliError } from '../cli-error';
 import { ensureTablesIfLocal } from '../local-setup';
 import { untilInterrupted } from '../until-interrupted';
 
@@ -15,9 +16,19 @@ export function portFromEnv(): number {
   return port;
 }
 
-export async function serveCommand(): Promise<void> {
+export function portTaken(port: number): CliError {
+  return new CliError(
+    'PORT_IN_USE',
+    `Port ${port} is already in use (is keyroll already running? \`npx keyroll status\` tells). Serve on another port with --port <n> or PORT=<n>; 0 picks a free one.`,
+  );
+}
+
+export async function serveCommand(options: { port?: number } = {}): Promise<void> {
   await ensureTablesIfLocal((line) => process.stderr.write(`${line}\n`));
-  const server = await startServer(portFromEnv(), {}, process.env.HOST ?? '127.0.0.1');
+  const port = options.port ?? portFromEnv();
+  const server = await startServer(port, {}, process.env.HOST ?? '127.0.0.1').catch((error: unknown) => {
+    throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portTaken(port) : error;
+  });
   process.stderr.write(`keyroll is serving at ${server.url} (environment ${process.env.KEYROLL_ENVIRONMENT || 'production'})\n`);
   await untilInterrupted();
   await server.stop();
