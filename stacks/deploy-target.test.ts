@@ -19,4 +19,16 @@ describe('deployTargetFromEnv', () => {
       /KEYROLL_ENVIRONMENT is prod: the key service runs as one of production, staging, development/,
     );
   });
+
+  it('reserves 100 concurrent executions for the key service unless KEYROLL_SERVICE_RESERVED_CONCURRENCY says otherwise', () => {
+    expect(deployTargetFromEnv({}).serviceReservedConcurrency).toBe(100);
+    expect(deployTargetFromEnv({ KEYROLL_SERVICE_RESERVED_CONCURRENCY: '400' }).serviceReservedConcurrency).toBe(400);
+    expect(deployTargetFromEnv({ KEYROLL_SERVICE_RESERVED_CONCURRENCY: 'none' }).serviceReservedConcurrency).toBe('none');
+    // 0 would throttle every request; the others are not counts.
+    for (const value of ['0', '-5', '1.5', 'lots']) {
+      expect(() => deployTargetFromEnv({ KEYROLL_SERVICE_RESERVED_CONCURRENCY: value })).toThrow(
+        new RegExp(`KEYROLL_SERVICE_RESERVED_CONCURRENCY is ${value.replace('.', '\\.')}: give a whole number of at least 1 .*"none" for no reservation, or unset it \\(100\\)`),
+      );
+    }
+  });
 });

@@ -28,7 +28,22 @@ export interface DeployTarget {
    * https, and Terraform enforces it, so locally this is the local service's address over https.
    */
   readonly localTelemetryUrl: string;
+  /**
+   * Concurrent executions reserved for the key service Lambda (KEYROLL_SERVICE_RESERVED_CONCURRENCY),
+   * which also caps it, so a flood of requests cannot take the concurrency the provisioner and
+   * rotation need. `'none'` leaves the service in the account's unreserved pool (for accounts whose
+   * concurrency quota is under 200: AWS keeps 100 unreserved).
+   * @default DEFAULT_SERVICE_RESERVED_CONCURRENCY (100)
+   */
+  readonly serviceReservedConcurrency?: number | 'none';
 }
+
+/**
+ * 100 concurrent executions: at the service's few milliseconds per request, several thousand
+ * requests a second. With the usual regional quota of 1000, 900 stay unreserved for the
+ * provisioner, rotation and the account's other functions.
+ */
+export const DEFAULT_SERVICE_RESERVED_CONCURRENCY = 100;
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
 export const LOCAL_STATE_DIR = path.join(PROJECT_ROOT, '.keyroll', 'state', 'local');
@@ -50,5 +65,18 @@ export function deployTargetFromEnv(env: NodeJS.ProcessEnv = process.env): Deplo
     stateBucket: env.KEYROLL_STATE_BUCKET || undefined,
     serviceEnvironment,
     localTelemetryUrl: env.KEYROLL_TELEMETRY_URL || `https://localhost:${env.PORT || 8787}/v1/telemetry`,
+    serviceReservedConcurrency: reservedConcurrencyFromEnv(env.KEYROLL_SERVICE_RESERVED_CONCURRENCY),
   };
+}
+
+function reservedConcurrencyFromEnv(value: string | undefined): number | 'none' {
+  if (!value) return DEFAULT_SERVICE_RESERVED_CONCURRENCY;
+  if (value === 'none') return 'none';
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1) {
+    throw new Error(
+      `KEYROLL_SERVICE_RESERVED_CONCURRENCY is ${value}: give a whole number of at least 1 (concurrent executions reserved for the key service), "none" for no reservation, or unset it (${DEFAULT_SERVICE_RESERVED_CONCURRENCY}).`,
+    );
+  }
+  return count;
 }

@@ -18,6 +18,8 @@ export type ProvisionErrorCode =
   | 'KEY_CHANGE_FAILED'
   /** An inline consumer's IoT rule exists but was not created by the provisioner for this key. */
   | 'RULE_NOT_OWNED'
+  /** Another apply of the same declared key changed its provisioning record while this run was under way. */
+  | 'CONCURRENT_APPLY'
   /** Anything else; wrapped so its message is redacted. */
   | 'INTERNAL_ERROR';
 
@@ -68,6 +70,13 @@ export const provisionErrors = {
         `(its ${tag.name} tag is ${tag.found === undefined ? 'absent' : `\`${tag.found}\``}), so the provisioner will not write a key into it. ` +
         `Give the consumer a rule name of its own, or hand this rule over deliberately by tagging it ${tag.name}=${tag.expected} ` +
         `(aws iot tag-resource --resource-arn <rule ARN> --tags Key=${tag.name},Value=${tag.expected}).`,
+    ),
+  concurrentApply: (tenant: string, name: string) =>
+    new ProvisionError(
+      'CONCURRENT_APPLY',
+      `Another apply of key \`${name}\` of tenant \`${tenant}\` is running (pipelines deploying the same key at once), and it changed ` +
+        'what was provisioned for the key while this run was under way. This run stopped and revoked the key it issued, if any, unless the other apply took that key over. ' +
+        'Re-run this apply after the other one finishes; do not run two applies of one key at the same time.',
     ),
   keyChangeFailed: (what: string, error: unknown) =>
     new ProvisionError(

@@ -5,8 +5,9 @@
  * so this record is the only thing the provisioner trusts to say which keys are its own: the keys
  * it keeps, regenerates and revokes, and the rules it deletes.
  */
+import { randomUUID } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { awsCall } from './errors';
+import { awsCall, awsErrorName, provisionErrors } from './errors';
 import type { KeyRef } from './key-plan';
 
 export interface ProvisionedKey {
@@ -26,7 +27,19 @@ export interface ProvisionedKey {
   readonly inlineRuleNames: readonly string[];
   /** ISO-8601. */
   readonly provisionedAt: string;
+  /**
+   * Bumped by every write, each of which expects the version its run last read or wrote: two
+   * applies of one key (pipelines deploy concurrently) cannot overwrite each other's keys.
+   * 0 for a record written before versions existed.
+   */
+  readonly version: number;
 }
+
+/** What a run writes; the store keeps the version. */
+export type ProvisionedKeyFields = Omit<ProvisionedKey, 'version'>;
+
+/** The version to expect when no record was read: the write must be the first. */
+export const NO_RECORD_VERSION = 0;
 
 /**
  * A partition of its own, apart from the `TENANT#…` partition the key service writes: the service's
@@ -60,12 +73,22 @@ export class ProvisionedKeyStore {
         : {}),
       inlineRuleNames: Array.isArray(Item.inlineRuleNames) ? Item.inlineRuleNames.map(String) : [],
       provisionedAt: String(Item.provisionedAt),
+      version: typeof Item.version === 'number' ? Item.version : NO_RECORD_VERSION,
     };
   }
 
-  async put(tenant: string, name: string, provisioned: ProvisionedKey): Promise<void> {
+  /**
+   * Writes the record if it is still at `expectedVersion` (read with {@link get}, or returned by the
+   * last put; {@link NO_RECORD_VERSION} when there was none), and returns its new version. Throws
+   * CONCURRENT_APPLY when another run wrote it in between.
+   */
+  async put(tenant: string, name: string, provisioned: ProvisionedKeyFields, expectedVersion: number): Promise<number> {
     const { current, pending } = provisioned;
-    await awsCall(`Recording what was provisioned for key \`${name}\` of tenant \`${tenant}\``, FIX, () =>
+    const version = expectedVersion + 1;
+    // Tells this write apart from another run's when its answer is lost and the SDK's retry then
+    // fails the version check that the first attempt already passed.
+    const writeId = randomUUID();
+    await this.conditionally(tenant, name, `Recording what was provisioned for key \`${name}\` of tenant \`${tenant}\``, expectedVersion, (condition) =>
       this.client.send(
         new PutCommand({
           TableName: this.tableName,
@@ -77,16 +100,52 @@ export class ProvisionedKeyStore {
             ...(provisioned.superseded?.length ? { supersededKeys: provisioned.superseded.map(({ tenant: t, keyId }) => ({ tenant: t, keyId })) } : {}),
             inlineRuleNames: [...provisioned.inlineRuleNames],
             provisionedAt: provisioned.provisionedAt,
+            version,
+            writeId,
           },
+          ...condition,
         }),
       ),
+      (item) => item?.writeId === writeId,
+    );
+    return version;
+  }
+
+  /** Deletes the record if it is still at `expectedVersion`; one already gone counts as deleted. */
+  async delete(tenant: string, name: string, expectedVersion: number): Promise<void> {
+    await this.conditionally(tenant, name, `Forgetting what was provisioned for key \`${name}\` of tenant \`${tenant}\``, expectedVersion, (condition) =>
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: provisionedKeyItemKey(tenant, name), ...condition })),
+      (item) => item === undefined,
     );
   }
 
-  async delete(tenant: string, name: string): Promise<void> {
-    await awsCall(`Forgetting what was provisioned for key \`${name}\` of tenant \`${tenant}\``, FIX, () =>
-      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: provisionedKeyItemKey(tenant, name) })),
-    );
+  /**
+   * Runs a write under the version condition. When the condition fails, the record is read once:
+   * `alreadyDone` says whether it is as this write would have left it (a retried write whose
+   * first attempt landed, a delete of a record already gone); otherwise another run wrote it.
+   */
+  private async conditionally(
+    tenant: string,
+    name: string,
+    what: string,
+    expectedVersion: number,
+    write: (condition: { ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Record<string, number> }) => Promise<unknown>,
+    alreadyDone: (item: Record<string, unknown> | undefined) => boolean,
+  ): Promise<void> {
+    // A record from before versions existed has none: it counts as version 0, like no record.
+    const condition =
+      expectedVersion === NO_RECORD_VERSION
+        ? { ConditionExpression: 'attribute_not_exists(#version)', ExpressionAttributeNames: { '#version': 'version' } }
+        : { ConditionExpression: '#version = :expected', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':expected': expectedVersion } };
+    try {
+      await write(condition);
+    } catch (error) {
+      if (awsErrorName(error) !== 'ConditionalCheckFailedException') throw provisionErrors.awsRequestFailed(what, error, FIX);
+      const { Item } = await awsCall(`Reading what was provisioned for key \`${name}\` of tenant \`${tenant}\``, FIX, () =>
+        this.client.send(new GetCommand({ TableName: this.tableName, Key: provisionedKeyItemKey(tenant, name), ConsistentRead: true })),
+      );
+      if (!alreadyDone(Item)) throw provisionErrors.concurrentApply(tenant, name);
+    }
   }
 }
 

@@ -22,7 +22,7 @@ import { keySecretValue, readKeySecret, writeKeySecret } from './key-secret';
 import { newKeyId } from '../keys/key-transitions';
 import { createInputFromSpec, type InlineIotRule, type KeySecretValue, type KeySpec, type ProvisionInput, type ProvisionResult } from './key-spec';
 import { type ProvisionEvent, parseProvisionEvent } from './provision-event';
-import { ProvisionedKeyStore, recordedKeys } from './provisioned-key';
+import { NO_RECORD_VERSION, type ProvisionedKeyFields, ProvisionedKeyStore, recordedKeys } from './provisioned-key';
 import { readSpec } from './spec-reader';
 
 export interface ProvisionerOptions {
@@ -160,6 +160,12 @@ async function apply(deps: Deps, event: ProvisionEvent, log: Logger): Promise<Pr
   const superseded = supersededKeys(current, provisioned).filter((ref) => !isProvisioned(ref, stale));
   const recordedRules = [...new Set([...(here?.inlineRuleNames ?? []), ...(earlier?.inlineRuleNames ?? [])])];
   const declaredRules = spec.inlineConsumers.map((rule) => rule.ruleName);
+  // Every write expects the version this run last saw, so a concurrent apply of the same key fails
+  // one of the two runs (CONCURRENT_APPLY) instead of letting the later write erase the other's keys.
+  let version = here?.version ?? NO_RECORD_VERSION;
+  const writeRecord = async (fields: ProvisionedKeyFields) => {
+    version = await deps.provisioned.put(input.tenant, input.name, fields, version);
+  };
 
   let compensation: Compensation | undefined;
   try {
@@ -170,7 +176,7 @@ async function apply(deps: Deps, event: ProvisionEvent, log: Logger): Promise<Pr
       // The id is recorded as pending before the key exists, so even a run that dies right after
       // issuing leaves the next one knowing which key to revoke.
       const id = newKeyId();
-      await deps.provisioned.put(input.tenant, input.name, {
+      await writeRecord({
         current,
         pending: { tenant: spec.tenant, keyId: id },
         superseded,
@@ -197,7 +203,7 @@ async function apply(deps: Deps, event: ProvisionEvent, log: Logger): Promise<Pr
     // leaves the next one (or the delete) knowing what to revoke and which rules are its own.
     const pending = compensation ? refOf(record) : undefined;
     if (pending || declaredRules.some((name) => !recordedRules.includes(name))) {
-      await deps.provisioned.put(input.tenant, input.name, {
+      await writeRecord({
         current,
         pending,
         superseded,
@@ -226,15 +232,15 @@ async function apply(deps: Deps, event: ProvisionEvent, log: Logger): Promise<Pr
     for (const old of supersededKeys(refOf(record), [replaced && refOf(replaced), ...provisioned])) {
       await revokeKey(deps, old, log);
     }
-    await deps.provisioned.put(input.tenant, input.name, {
+    await writeRecord({
       current: refOf(record),
       inlineRuleNames: declaredRules,
       provisionedAt: deps.clock().toISOString(),
     });
-    if (moved) await deps.provisioned.delete(moved.tenant, moved.name);
+    if (moved) await deps.provisioned.delete(moved.tenant, moved.name, earlier?.version ?? NO_RECORD_VERSION);
     return { keyId: record.id, secretArn: input.secretArn, inlineRuleArns };
   } catch (error) {
-    const note = await compensation?.run();
+    const note = await compensation?.run(isConcurrentApply(error) ? await recordedNow(deps, input.tenant, input.name) : undefined);
     throw note ? withNote(error, note) : error;
   }
 }
@@ -260,7 +266,7 @@ async function remove(deps: Deps, { input, previousInput }: ProvisionEvent, log:
   const { deleted, notOwned } = await deleteInlineConsumers(deps.iot, ruleNames, owner);
   if (deleted.length > 0) log.info('inline rules deleted', { ruleNames: deleted });
   if (notOwned.length > 0) log.warn(NOT_OWNED_WARNING, { ruleNames: notOwned, tag: `${RULE_OWNER_TAG}=${owner.key}` });
-  await deps.provisioned.delete(input.tenant, input.name);
+  await deps.provisioned.delete(input.tenant, input.name, record?.version ?? NO_RECORD_VERSION);
   return { keyId: record?.current?.keyId ?? '', secretArn: input.secretArn, inlineRuleArns: [] };
 }
 
@@ -315,12 +321,26 @@ class Compensation {
     this.rulesWritten.push(rule);
   }
 
-  /** Best effort throughout; returns what a human must finish by hand, if anything. */
-  async run(): Promise<string | undefined> {
+  /**
+   * Best effort throughout; returns what a human must finish by hand, if anything.
+   *
+   * After CONCURRENT_APPLY the other run owns the secret, the rules and the record: they are left
+   * alone, as writing the old key back could overwrite the key that run just handed out. The issued
+   * key is left alone too when the record, as the other run left it, names it (that run found it
+   * in the secret and adopted it, or will revoke it); otherwise nobody else knows of it, and it is
+   * revoked, also when the record could not be read: a revoked key in a secret is replaced by the
+   * next run, a valid key nobody knows of stays valid.
+   */
+  async run(concurrent?: ConcurrentRecord): Promise<string | undefined> {
+    const issued = refOf(this.issued);
+    if (concurrent?.recorded && isProvisioned(issued, concurrent.recorded)) {
+      this.log.warn('leaving the key this run issued to the concurrent apply, whose record names it', { keyId: issued.keyId });
+      return undefined;
+    }
     this.log.warn('undoing the key this run issued', { keyId: this.issued.id });
     const unfinished: string[] = [];
     const previous = this.previous;
-    if (previous) {
+    if (previous && !concurrent) {
       if (this.wroteSecret) {
         await this.attempt(() => writeKeySecret(this.deps.secrets, this.secretArn, previous), () =>
           unfinished.push(`secret ${this.secretArn} holds revoked key ${this.issued.id}; re-run the apply to give it a working key`),
@@ -338,7 +358,11 @@ class Compensation {
       ),
     );
     if (unfinished.length === 0) this.log.warn('undone: the issued key is revoked', { keyId: this.issued.id });
-    return unfinished.length > 0 ? `Undoing it did not finish: ${unfinished.join('; ')}.` : undefined;
+    if (unfinished.length > 0) return `Undoing it did not finish: ${unfinished.join('; ')}.`;
+    if (concurrent && (this.wroteSecret || this.rulesWritten.length > 0)) {
+      return `If the other apply handed out its key first, secret ${this.secretArn} or the inline rules may now hold revoked key ${this.issued.id}; re-running this apply gives them a working key.`;
+    }
+    return undefined;
   }
 
   private async attempt(step: () => Promise<unknown>, onFailure: () => void): Promise<void> {
@@ -349,6 +373,23 @@ class Compensation {
       onFailure();
     }
   }
+}
+
+/** The keys a declaration's record names after another apply wrote it; `recorded` is undefined when it could not be read. */
+interface ConcurrentRecord {
+  readonly recorded: readonly KeyRef[] | undefined;
+}
+
+async function recordedNow(deps: Deps, tenant: string, name: string): Promise<ConcurrentRecord> {
+  try {
+    return { recorded: recordedKeys(await deps.provisioned.get(tenant, name)) };
+  } catch {
+    return { recorded: undefined };
+  }
+}
+
+function isConcurrentApply(error: unknown): boolean {
+  return isProvisionError(error) && error.code === 'CONCURRENT_APPLY';
 }
 
 /** Revokes a key this declaration no longer uses; one already gone or revoked is fine. */

@@ -10,12 +10,17 @@ import type { ServeEnv } from './context';
 import { respond } from './respond';
 
 export function errorResponse(c: Context<ServeEnv>, error: KeyrollError): Response {
-  return respond(c, { error: { code: error.code, message: error.message } }, error.status);
+  const response = respond(c, { error: { code: error.code, message: error.message } }, error.status);
+  // Set after the fact: only a few refusals carry it (e.g. the unknown-key budget), never a hot-path answer.
+  if (error.retryAfterSeconds !== undefined) response.headers.set('retry-after', String(error.retryAfterSeconds));
+  return response;
 }
 
 /** Maps a thrown value to a KeyrollError, and says whether it is ours to log as a fault. */
 export function classifyError(error: unknown): { error: KeyrollError; fault: boolean } {
-  if (isKeyrollError(error)) return { error, fault: error.status >= 500 };
+  // A 5xx with Retry-After is load shed on purpose (its source reports it, throttled), not a fault
+  // to log per request: a flood of made-up keys must not become a flood of log lines.
+  if (isKeyrollError(error)) return { error, fault: error.status >= 500 && error.retryAfterSeconds === undefined };
   if (error instanceof HTTPException) {
     // Hono raises these for malformed requests it rejects itself.
     return { error: errors.validation('request', `was rejected (${error.status})`, 'Check the method, headers and body.'), fault: false };

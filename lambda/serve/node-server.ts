@@ -2,6 +2,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createService, type Service, type ServiceOptions } from './service';
+import { settlingUnreadBodies } from './unread-body';
 
 export interface RunningServer {
   readonly url: string;
@@ -13,8 +14,10 @@ export interface RunningServer {
 /** @param port 0 picks a free port. */
 export async function startServer(port: number, options: ServiceOptions = {}, hostname = '127.0.0.1'): Promise<RunningServer> {
   const service = createService(options);
+  const fetch = settlingUnreadBodies(service.app.fetch);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const started = serve({ fetch: service.app.fetch, port, hostname }, () => resolve(started));
+    // settlingUnreadBodies owns what is left of a request body (see unread-body.ts).
+    const started = serve({ fetch, port, hostname, autoCleanupIncoming: false }, () => resolve(started));
     started.once('error', reject);
   });
   const actualPort = (server.address() as AddressInfo).port;

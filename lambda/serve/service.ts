@@ -27,6 +27,8 @@ export interface ServiceOptions {
   /** How often usage is written. @default 5000 */
   readonly usageFlushIntervalMs?: number;
   readonly cache?: KeyVerifierOptions['cache'];
+  /** Store reads per second for keys this instance doesn't know. @default { ratePerSecond: 100, burst: 500 } */
+  readonly unknownKeyReads?: KeyVerifierOptions['unknownKeyReads'];
   readonly logger?: Logger;
 }
 
@@ -46,7 +48,10 @@ export function createService(options: ServiceOptions = {}): Service {
     store,
     environment: config.environment,
     cache: options.cache,
+    unknownKeyReads: options.unknownKeyReads,
     onRefreshError: (error) => logger.warn('key cache refresh failed; serving the cached record', { error: String(error) }),
+    onUnknownKeysRefused: (refused) =>
+      logger.warn('refusing API keys this instance does not know with 503: its store-read budget for unknown keys is spent', { refused }),
   });
   const rateLimiter = new LeasedRateLimiter({
     store: new DynamoDbRateLimitStore(documentClient, config.tables.rateLimits),

@@ -1,7 +1,9 @@
 /**
- * KeyStore on one DynamoDB table. Two kinds of item share it:
+ * KeyStore on one DynamoDB table. Three kinds of item share it:
  * - the key record, `pk = TENANT#<tenant>`, `sk = KEY#<id>` (listing a tenant is one Query);
- * - a secret pointer, `pk = SECRET#<sha256>`, `sk = SECRET`, naming the key a secret opens.
+ * - a secret pointer, `pk = SECRET#<sha256>`, `sk = SECRET`, naming the key a secret opens;
+ * - a usage marker, `pk = TENANT#<tenant>`, `sk = USAGE#<delta id>`, so a usage delta counts once
+ *   (see dynamodb-usage.ts); TTL removes it.
  * The record is the authority on which secrets are valid; pointers are only an index, so a stale
  * pointer (a regenerated-away or revoked secret) can never open a key.
  */
@@ -16,6 +18,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord } from '../keys/key-record';
 import type { KeyPage, KeyStore, SaveResult, UsageDelta } from './key-store';
+import { writeUsageOnce } from './dynamodb-usage';
 
 const SECRET_SK = 'SECRET';
 /** Pointers of retired secrets linger a day past their grace, then DynamoDB's TTL removes them. */
@@ -141,54 +144,23 @@ export class DynamoDbKeyStore implements KeyStore {
     }
   }
 
-  async recordUsage(deltas: readonly UsageDelta[]): Promise<UsageDelta[]> {
+  /** Each delta once per id, however often it is sent (see dynamodb-usage.ts). */
+  async recordUsage(deltas: readonly UsageDelta[], options: { readonly abortSignal?: AbortSignal } = {}): Promise<UsageDelta[]> {
     const queue = [...deltas];
     const failed: UsageDelta[] = [];
     const worker = async () => {
       for (let delta = queue.shift(); delta; delta = queue.shift()) {
-        await this.addUsage(delta).catch(() => failed.push(delta));
+        // An aborted flush sends nothing more; what it did not send is re-sent by the next one.
+        if (options.abortSignal?.aborted) {
+          failed.push(delta);
+          continue;
+        }
+        const recordKey = keyItemKey(delta.tenant, delta.keyId);
+        await writeUsageOnce(this.client, this.tableName, recordKey, delta, options.abortSignal).catch(() => failed.push(delta));
       }
     };
     await Promise.all(Array.from({ length: Math.min(USAGE_WRITE_CONCURRENCY, queue.length) }, worker));
     return failed;
-  }
-
-  /**
-   * Counters are added atomically; lastUsedAt is only set when newer, so batches flushed out of
-   * order by several instances never move it backwards. The record must exist: usage never
-   * creates a stub item.
-   */
-  private async addUsage(delta: UsageDelta): Promise<void> {
-    const base = {
-      TableName: this.tableName,
-      Key: keyItemKey(delta.tenant, delta.keyId),
-    };
-    const counters = { ':requests': delta.requests, ':errors': delta.errors };
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          ...base,
-          UpdateExpression: 'ADD requestCount :requests, errorCount :errors SET lastUsedAt = :at',
-          ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :at)',
-          ExpressionAttributeValues: { ...counters, ':at': delta.lastUsedAt },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      try {
-        await this.client.send(
-          new UpdateCommand({
-            ...base,
-            UpdateExpression: 'ADD requestCount :requests, errorCount :errors',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: counters,
-          }),
-        );
-      } catch (retryError) {
-        // The key was deleted from the table: its usage has nowhere to go.
-        if (!(retryError instanceof ConditionalCheckFailedException)) throw retryError;
-      }
-    }
   }
 }
 

@@ -1,7 +1,10 @@
 /**
  * Counts requests, errors and last use per key in memory and writes them in batches, so the
- * request path never waits on a usage write. A failed flush keeps its counts for the next one.
+ * request path never waits on a usage write. Each write is a delta with an id of its own, which the
+ * store applies once per id: a delta whose write failed, or was abandoned half-way, is re-sent
+ * unchanged with its id, so it is neither lost nor counted twice when the earlier attempt did land.
  */
+import { randomUUID } from 'node:crypto';
 import type { KeyStore, UsageDelta } from '../store/key-store';
 
 export interface UsageRecorderOptions {
@@ -15,7 +18,15 @@ export interface UsageRecorderOptions {
   readonly onFlushError?: (error: unknown) => void;
 }
 
-interface Pending {
+export interface FlushOptions {
+  /**
+   * The longest the caller waits. A flush still running then is abandoned: its writes are aborted
+   * and its deltas kept, with their ids, for the next flush. @default no limit
+   */
+  readonly budgetMs?: number;
+}
+
+interface Counts {
   tenant: string;
   keyId: string;
   requests: number;
@@ -23,10 +34,22 @@ interface Pending {
   lastUsedAtMs: number;
 }
 
+interface Flush {
+  readonly done: Promise<void>;
+  readonly abort: AbortController;
+}
+
 export class UsageRecorder {
-  private pending = new Map<string, Pending>();
+  /** New counts per key, merged as requests come in. */
+  private pending = new Map<string, Counts>();
+  /**
+   * Per key, the delta sent but not known to be applied. It is re-sent exactly as it is until it
+   * is: merging new counts into it would give a write that may already have landed new contents.
+   * New counts of that key wait in `pending` meanwhile, so each key holds at most two entries.
+   */
+  private readonly unsettled = new Map<string, UsageDelta>();
+  private flushing: Flush | undefined;
   private lastFlushAt: number;
-  private flushing: Promise<void> | undefined;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly flushIntervalMs: number;
   private readonly clock: () => number;
@@ -42,21 +65,34 @@ export class UsageRecorder {
   }
 
   record(tenant: string, keyId: string, isError: boolean, atMs: number = this.clock()): void {
-    this.add({ tenant, keyId, requests: 1, errors: isError ? 1 : 0, lastUsedAtMs: atMs });
+    const entry = this.pending.get(keyId);
+    if (!entry) {
+      this.pending.set(keyId, { tenant, keyId, requests: 1, errors: isError ? 1 : 0, lastUsedAtMs: atMs });
+      return;
+    }
+    entry.requests += 1;
+    if (isError) entry.errors += 1;
+    if (atMs > entry.lastUsedAtMs) entry.lastUsedAtMs = atMs;
   }
 
   /** For Lambda, where timers freeze between invocations: flush at the end of a request when due. */
-  async flushIfDue(): Promise<void> {
-    if (this.clock() - this.lastFlushAt >= this.flushIntervalMs) await this.flush();
+  async flushIfDue(options: FlushOptions = {}): Promise<void> {
+    if (this.clock() - this.lastFlushAt >= this.flushIntervalMs) await this.flush(options);
   }
 
-  /** Writes everything pending. Never rejects; failures go to onFlushError and are retried next time. */
-  flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
-    this.flushing = this.writePending().finally(() => {
-      this.flushing = undefined;
-    });
-    return this.flushing;
+  /**
+   * Writes everything pending or unsettled; a flush already running is joined, not doubled. Never
+   * rejects: failures go to onFlushError and are retried by the next flush.
+   */
+  async flush(options: FlushOptions = {}): Promise<void> {
+    const flush = (this.flushing ??= this.startFlush());
+    if (options.budgetMs === undefined) return flush.done;
+    if (await settlesWithin(flush.done, options.budgetMs)) return;
+    // Abort rather than leave the writes running: on Lambda they would freeze mid-request with the
+    // instance. Whether or not they landed, their deltas are still unsettled and go out again.
+    flush.abort.abort();
+    if (this.flushing === flush) this.flushing = undefined;
+    this.options.onFlushError?.(new Error(`usage flush took longer than its ${options.budgetMs} ms budget; its writes were abandoned and will be retried`));
   }
 
   async close(): Promise<void> {
@@ -64,43 +100,68 @@ export class UsageRecorder {
     await this.flush();
   }
 
-  private async writePending(): Promise<void> {
+  private startFlush(): Flush {
+    const abort = new AbortController();
+    const done = this.writeBatch(abort.signal)
+      .catch((error) => this.options.onFlushError?.(error))
+      .finally(() => {
+        if (this.flushing?.done === done) this.flushing = undefined;
+      });
+    return { done, abort };
+  }
+
+  private async writeBatch(abortSignal: AbortSignal): Promise<void> {
     this.lastFlushAt = this.clock();
-    if (this.pending.size === 0) return;
-    const batch = this.pending;
-    this.pending = new Map();
-    const deltas: UsageDelta[] = [...batch.values()].map((entry) => ({
-      tenant: entry.tenant,
-      keyId: entry.keyId,
-      requests: entry.requests,
-      errors: entry.errors,
-      lastUsedAt: new Date(entry.lastUsedAtMs).toISOString(),
-    }));
-    // Only what failed goes back for the next flush: counts are additive, so a retry loses
-    // nothing, and what was written is never written twice.
+    const batch = this.takeBatch();
+    if (batch.length === 0) return;
     let failed: readonly UsageDelta[];
     try {
-      failed = await this.options.store.recordUsage(deltas);
+      failed = await this.options.store.recordUsage(batch, { abortSignal });
     } catch (error) {
-      failed = deltas;
+      failed = batch;
       this.options.onFlushError?.(error);
     }
-    for (const delta of failed) {
-      this.add({ ...delta, lastUsedAtMs: Date.parse(delta.lastUsedAt) });
+    const failedIds = new Set(failed.map((delta) => delta.id));
+    for (const delta of batch) {
+      // Only this very delta: a later flush may have settled it and queued the key's next one.
+      if (!failedIds.has(delta.id) && this.unsettled.get(delta.keyId) === delta) this.unsettled.delete(delta.keyId);
     }
-    if (failed.length > 0 && failed !== deltas) {
-      this.options.onFlushError?.(new Error(`${failed.length} of ${deltas.length} usage updates failed; they will be retried`));
+    if (failed.length > 0 && failed !== batch && !abortSignal.aborted) {
+      this.options.onFlushError?.(new Error(`${failed.length} of ${batch.length} usage updates failed; they will be retried`));
     }
   }
 
-  private add(usage: Pending): void {
-    const entry = this.pending.get(usage.keyId);
-    if (!entry) {
-      this.pending.set(usage.keyId, { ...usage });
-      return;
+  /** Every unsettled delta again, and a new delta for each key with new counts and none unsettled. */
+  private takeBatch(): UsageDelta[] {
+    const batch = [...this.unsettled.values()];
+    for (const [keyId, counts] of this.pending) {
+      if (this.unsettled.has(keyId)) continue;
+      const delta: UsageDelta = {
+        id: randomUUID(),
+        tenant: counts.tenant,
+        keyId,
+        requests: counts.requests,
+        errors: counts.errors,
+        lastUsedAt: new Date(counts.lastUsedAtMs).toISOString(),
+      };
+      // Unsettled from before the first attempt: an abandoned flush leaves it ready to re-send.
+      this.unsettled.set(keyId, delta);
+      this.pending.delete(keyId);
+      batch.push(delta);
     }
-    entry.requests += usage.requests;
-    entry.errors += usage.errors;
-    if (usage.lastUsedAtMs > entry.lastUsedAtMs) entry.lastUsedAtMs = usage.lastUsedAtMs;
+    return batch;
+  }
+}
+
+/** Whether `promise` settles within `ms`; the timer never outlives the answer. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timedOut]);
+  } finally {
+    clearTimeout(timer);
   }
 }

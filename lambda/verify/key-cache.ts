@@ -20,8 +20,12 @@ export interface KeyCacheOptions {
 export interface CacheEntry {
   /** undefined: the store knows no key with this secret. */
   readonly record: ApiKeyRecord | undefined;
+  /** {@link FORGOTTEN} once this instance changed the key: never served again, see forgetKey. */
   readonly fetchedAt: number;
 }
+
+/** The age of a forgotten entry: always expired, so the next request waits for a store read. */
+const FORGOTTEN = Number.NEGATIVE_INFINITY;
 
 export type Freshness = 'fresh' | 'stale' | 'expired';
 
@@ -51,7 +55,9 @@ export class KeyCache {
   set(secretHash: string, record: ApiKeyRecord | undefined, nowMs: number): void {
     const entry = { record, fetchedAt: nowMs };
     if (!record) {
+      const was = this.entries.get(secretHash)?.record;
       this.entries.delete(secretHash);
+      if (was) this.untrack(was.id, secretHash);
       insertBounded(this.unknown, secretHash, entry, this.options.maxUnknown);
       return;
     }
@@ -63,18 +69,25 @@ export class KeyCache {
     hashes.add(secretHash);
   }
 
-  /** Forgets every entry of a key; called by the instance that changed it, so the change is seen at once. */
+  /**
+   * Forgets every entry of a key; called by the instance that changed it, so the change is seen at
+   * once. The entries stay, expired and never served, only to say their hashes belong to a real
+   * key: the verifier re-reads them without charging its budget for unknown keys.
+   */
   forgetKey(keyId: string): void {
-    for (const hash of this.hashesByKeyId.get(keyId) ?? []) this.entries.delete(hash);
-    this.hashesByKeyId.delete(keyId);
+    for (const hash of this.hashesByKeyId.get(keyId) ?? []) this.expire(hash);
   }
 
   /** Forgets one hash, e.g. after this instance created a key whose hash was probed (unknown) before. */
   forgetHash(secretHash: string): void {
     this.unknown.delete(secretHash);
-    const record = this.entries.get(secretHash)?.record;
-    this.entries.delete(secretHash);
-    if (record) this.untrack(record.id, secretHash);
+    this.expire(secretHash);
+  }
+
+  private expire(secretHash: string): void {
+    const entry = this.entries.get(secretHash);
+    // Replaced in place: the entry keeps its age in the eviction order.
+    if (entry) this.entries.set(secretHash, { record: entry.record, fetchedAt: FORGOTTEN });
   }
 
   private untrack(keyId: string, secretHash: string): void {

@@ -2,45 +2,95 @@
  * Decides whether a presented key may be used: format and checksum, environment, then the record
  * (from cache or store), its secret, revocation, disabling and expiry. Warm calls are synchronous.
  */
-import type { VerificationCode } from '../errors';
+import { errors, type VerificationCode } from '../errors';
 import type { Environment } from '../keys/environments';
 import { hasKeyLength, parseKey } from '../keys/key-format';
 import { type ApiKeyRecord, acceptsSecret, keyStatus } from '../keys/key-record';
 import { hashSecret } from '../keys/secret-hash';
 import type { KeyStore } from '../store/key-store';
 import { type CacheEntry, KeyCache, type KeyCacheOptions } from './key-cache';
+import { TokenBucket } from './token-bucket';
 
 export type Verification =
   | { readonly ok: true; readonly key: ApiKeyRecord }
   | { readonly ok: false; readonly code: VerificationCode; readonly key?: ApiKeyRecord };
+
+/**
+ * Store reads this instance may spend on keys it doesn't know (none of its cache entries holds a
+ * record for the hash). The checksum is public, so made-up keys pass it; without a bound, each one
+ * costs a strongly consistent read. Known keys' reads (refreshes, re-reads after a change here)
+ * are not charged: they are bounded by the keys cached, one read per key at a time.
+ * @example { ratePerSecond: 20, burst: 100 }
+ */
+export interface UnknownKeyReadOptions {
+  /** Reads per second, refilled continuously. @default 100 */
+  readonly ratePerSecond?: number;
+  /** Reads available at once, e.g. while a new instance meets its working set of keys. @default 500 */
+  readonly burst?: number;
+}
 
 export interface KeyVerifierOptions {
   readonly store: Pick<KeyStore, 'findKeyBySecretHash'>;
   /** The environment this service runs as; keys of another environment are refused. */
   readonly environment: Environment;
   readonly cache?: KeyCacheOptions;
+  /** When it is spent, an unknown key gets 503 SERVICE_UNAVAILABLE with Retry-After, without I/O. */
+  readonly unknownKeyReads?: UnknownKeyReadOptions;
   /** @default Date.now */
   readonly clock?: () => number;
   /** Told when a background refresh fails; the stale entry keeps serving until maxStaleMs. */
   readonly onRefreshError?: (error: unknown) => void;
+  /**
+   * Told when unknown keys are refused because the budget is spent: at the first refusal, then at
+   * most once a minute, with the number refused since the last call. (Refusals are not logged one
+   * by one: a flood would flood the logs too.)
+   */
+  readonly onUnknownKeysRefused?: (refused: number) => void;
 }
 
 const MISSING: Verification = { ok: false, code: 'MISSING_API_KEY' };
 const INVALID: Verification = { ok: false, code: 'INVALID_API_KEY' };
 const WRONG_ENVIRONMENT: Verification = { ok: false, code: 'ENVIRONMENT_MISMATCH' };
+const UNKNOWN_KEY_READ_DEFAULTS = { ratePerSecond: 100, burst: 500 };
+/**
+ * Store reads per verification at most, re-reads included. Past it the key is changing faster than
+ * it can be read; the last answer may predate a revocation, so none is served (503 instead).
+ */
+export const MAX_READS_PER_VERIFICATION = 3;
+const REFUSAL_REPORT_INTERVAL_MS = 60_000;
+
+/** A store read out for one hash, and what this instance forgot while it was out. */
+interface InFlightRead {
+  promise: Promise<ApiKeyRecord | undefined>;
+  hashForgotten: boolean;
+  /** Keys forgotten meanwhile; the read is retried if the record it returns is one of them. */
+  keyIdsForgotten: Set<string> | undefined;
+}
 
 export class KeyVerifier {
   readonly cache: KeyCache;
-  private readonly inFlight = new Map<string, Promise<ApiKeyRecord | undefined>>();
-  /** Bumped by every forget, so a store read that started before a change is not trusted after it. */
-  private generation = 0;
+  private readonly inFlight = new Map<string, InFlightRead>();
+  private readonly unknownKeyReads: TokenBucket;
+  private refusedUnknown = 0;
+  private refusalsReportedAt = Number.NEGATIVE_INFINITY;
   private readonly clock: () => number;
 
   constructor(private readonly options: KeyVerifierOptions) {
     this.cache = new KeyCache(options.cache);
     this.clock = options.clock ?? Date.now;
+    const budget = { ...UNKNOWN_KEY_READ_DEFAULTS, ...options.unknownKeyReads };
+    for (const name of ['ratePerSecond', 'burst'] as const) {
+      if (!(Number.isFinite(budget[name]) && budget[name] > 0)) {
+        throw new RangeError(`unknownKeyReads.${name} must be a positive number, got ${budget[name]}. Leave it out for the default (${UNKNOWN_KEY_READ_DEFAULTS[name]}).`);
+      }
+    }
+    this.unknownKeyReads = new TokenBucket(budget.ratePerSecond, budget.burst, this.clock());
   }
 
+  /**
+   * Throws a 503 KeyrollError, without I/O, for a key this instance doesn't know while its budget
+   * for unknown keys is spent; the returned promise rejects when the store fails.
+   */
   verify(presented: string | undefined): Verification | Promise<Verification> {
     if (!presented) return MISSING;
     if (!hasKeyLength(presented)) return INVALID;
@@ -55,14 +105,35 @@ export class KeyVerifier {
     if (!parsed) return INVALID;
     if (parsed.environment !== this.options.environment) return WRONG_ENVIRONMENT;
     if (cached && this.serve(cached, secretHash, now)) return this.judge(cached.record, secretHash, now);
+    // Refused, not guessed: the key may be real (new, or evicted), so 503 asks for a retry, as a
+    // store outage does, rather than calling it invalid. A known key's entry still lets it read.
+    if (!cached?.record && !this.mayReadUnknown(secretHash, now)) throw this.refuseUnknown(now);
     return this.refresh(secretHash).then((record) => this.judge(record, secretHash, this.clock()));
   }
 
   /** Whether a cached entry may answer now; a stale one also starts a background refresh. */
   private serve(entry: CacheEntry, secretHash: string, now: number): boolean {
     const freshness = this.cache.freshness(entry, now);
-    if (freshness === 'stale') this.refresh(secretHash).catch((error) => this.options.onRefreshError?.(error));
+    // A stale unknown hash is re-checked only within the budget; until then it stays refused.
+    if (freshness === 'stale' && !this.inFlight.has(secretHash) && (entry.record || this.mayReadUnknown(secretHash, now))) {
+      this.refresh(secretHash).catch((error) => this.options.onRefreshError?.(error));
+    }
     return freshness !== 'expired';
+  }
+
+  /** A read already out for this hash costs nothing more; a new one takes from the budget. */
+  private mayReadUnknown(secretHash: string, now: number): boolean {
+    return this.inFlight.has(secretHash) || this.unknownKeyReads.take(now);
+  }
+
+  private refuseUnknown(now: number) {
+    this.refusedUnknown += 1;
+    if (now - this.refusalsReportedAt >= REFUSAL_REPORT_INTERVAL_MS) {
+      this.options.onUnknownKeysRefused?.(this.refusedUnknown);
+      this.refusedUnknown = 0;
+      this.refusalsReportedAt = now;
+    }
+    return errors.unknownKeyBudgetSpent(this.unknownKeyReads.retryAfterSeconds(now));
   }
 
   private judge(record: ApiKeyRecord | undefined, secretHash: string, now: number): Verification {
@@ -72,40 +143,53 @@ export class KeyVerifier {
 
   /**
    * Drops a key from this instance's cache; call after changing it so the change applies at once.
-   * Store reads already out may predate the change: see {@link read}.
+   * Store reads already out may predate the change: those that return this key are re-done.
    */
   forgetKey(keyId: string): void {
-    this.generation += 1;
     this.cache.forgetKey(keyId);
+    // Only the reads out now can predate the change; each notes it and forgets with it when done.
+    for (const read of this.inFlight.values()) (read.keyIdsForgotten ??= new Set()).add(keyId);
   }
 
   forgetSecretHash(secretHash: string): void {
-    this.generation += 1;
     this.cache.forgetHash(secretHash);
+    const read = this.inFlight.get(secretHash);
+    if (read) read.hashForgotten = true;
   }
 
   /** One store read per hash at a time, however many requests are waiting for it. */
   private refresh(secretHash: string): Promise<ApiKeyRecord | undefined> {
     const pending = this.inFlight.get(secretHash);
-    if (pending) return pending;
-    const read = this.read(secretHash).finally(() => {
+    if (pending) return pending.promise;
+    const read: InFlightRead = { promise: undefined!, hashForgotten: false, keyIdsForgotten: undefined };
+    read.promise = this.read(secretHash, read).finally(() => {
       if (this.inFlight.get(secretHash) === read) this.inFlight.delete(secretHash);
     });
     this.inFlight.set(secretHash, read);
-    return read;
+    return read.promise;
   }
 
-  /** Reads again when this instance changed a key meanwhile: the first answer may predate the change. */
-  private async read(secretHash: string): Promise<ApiKeyRecord | undefined> {
-    for (;;) {
-      const startedIn = this.generation;
+  /**
+   * Reads again when this instance changed the key being read meanwhile (its hash, or the key the
+   * record turns out to be): that answer may predate the change. Other keys' changes don't matter.
+   */
+  private async read(secretHash: string, read: InFlightRead): Promise<ApiKeyRecord | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      read.hashForgotten = false;
+      read.keyIdsForgotten = undefined;
       const record = await this.options.store.findKeyBySecretHash(secretHash);
-      if (this.generation === startedIn) {
+      if (!forgottenDuring(read, record)) {
         this.cache.set(secretHash, record, this.clock());
         return record;
       }
+      if (attempt === MAX_READS_PER_VERIFICATION) throw errors.keyChangingWhileRead();
     }
   }
+}
+
+/** Whether this instance changed the key a read returned (or the hash it read) while it was out. */
+function forgottenDuring(read: InFlightRead, record: ApiKeyRecord | undefined): boolean {
+  return read.hashForgotten || (record !== undefined && read.keyIdsForgotten?.has(record.id) === true);
 }
 
 function judgeRecord(record: ApiKeyRecord | undefined, secretHash: string, now: number): Verification {

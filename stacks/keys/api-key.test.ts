@@ -50,8 +50,21 @@ describe('ApiKey', () => {
     expect(json.resource.aws_iot_topic_rule).toBeUndefined();
     const spec = JSON.parse((Object.values(json.resource.aws_dynamodb_table_item)[0] as { item: string }).item);
     expect(spec.inlineConsumers.L[0].M).toMatchObject({ ruleName: { S: 'legacy' }, headerName: { S: 'x-tlm-key' }, sql: { S: "SELECT * FROM 'l/+'" } });
-    const policy = JSON.parse((Object.values(json.resource.aws_iam_role_policy)[0] as { policy: string }).policy);
-    expect(JSON.stringify(policy)).toContain(':rule/legacy');
+  });
+
+  it("tags the secret with the key it holds, and grants the provisioner nothing per key (the platform's grants go by that tag)", () => {
+    const inline = { ...telemetryKey, consumers: [{ type: 'iot-rule' as const, ruleName: 'legacy', topic: 'l/+', mode: 'inline' as const }] };
+    const kmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
+    const json = JSON.parse(Testing.synth(testApp([inline, { ...telemetryKey, name: 'other', kmsKeyArn, consumers: [] }]).keysStack));
+    const secrets = Object.values(json.resource.aws_secretsmanager_secret as Record<string, { name: string; tags: Record<string, string> }>);
+    expect(secrets.map((s) => [s.name, s.tags])).toEqual(
+      expect.arrayContaining([
+        ['keyroll/acme/sensors', { 'keyroll:key': 'acme/sensors' }],
+        ['keyroll/acme/other', { 'keyroll:key': 'acme/other' }],
+      ]),
+    );
+    expect(secrets).toHaveLength(2);
+    expect(json.resource.aws_iam_role_policy).toBeUndefined();
   });
 
   it('lets IoT assume a reference rule\'s role only for that rule of this account', () => {
@@ -71,42 +84,35 @@ describe('ApiKey', () => {
     ]);
   });
 
-  it('uses a customer-managed KMS key only through Secrets Manager, for this secret, and never to encrypt directly', () => {
+  it("lets a reference rule's role use a customer-managed KMS key only through Secrets Manager, for this secret, to decrypt", () => {
     const kmsKeyArn = 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555';
     const json = JSON.parse(Testing.synth(testApp([{ ...telemetryKey, kmsKeyArn }]).keysStack));
     const kms = Object.values(json.resource.aws_iam_role_policy as Record<string, any>)
       .flatMap((p) => JSON.parse(p.policy).Statement)
       .filter((s: { Action: string[] }) => s.Action.some((a) => a.startsWith('kms:')));
-    expect(kms.map((s: { Action: string[] }) => s.Action)).toEqual(expect.arrayContaining([['kms:Decrypt', 'kms:GenerateDataKey'], ['kms:Decrypt']]));
-    expect(kms).toHaveLength(2);
-    for (const statement of kms) {
-      expect(statement.Resource).toEqual([kmsKeyArn]);
-      expect(statement.Condition).toEqual({
-        StringEquals: {
-          'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com',
-          'kms:EncryptionContext:SecretARN': expect.stringMatching(/^\$\{aws_secretsmanager_secret\.[\w-]+\.arn\}$/),
+    expect(kms).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt'],
+        Resource: [kmsKeyArn],
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': 'secretsmanager.eu-west-1.amazonaws.com',
+            'kms:EncryptionContext:SecretARN': expect.stringMatching(/^\$\{aws_secretsmanager_secret\.[\w-]+\.arn\}$/),
+          },
         },
-      });
-    }
-  });
-
-  it('lets the provisioner tag and check the tags of exactly its inline rules', () => {
-    const { keysStack } = testApp([{ ...telemetryKey, consumers: [{ type: 'iot-rule', ruleName: 'legacy', topic: 'l/+', mode: 'inline' }] }]);
-    const json = JSON.parse(Testing.synth(keysStack));
-    const statement = JSON.parse((Object.values(json.resource.aws_iam_role_policy)[0] as { policy: string }).policy).Statement.find((s: { Action: string[] }) =>
-      s.Action.includes('iot:CreateTopicRule'),
-    );
-    expect(statement.Action).toEqual(expect.arrayContaining(['iot:ListTagsForResource', 'iot:TagResource']));
-    expect(statement.Resource).toEqual(['arn:aws:iot:eu-west-1:${data.aws_caller_identity.account.account_id}:rule/legacy']);
+      },
+    ]);
   });
 
   it('gives keys whose tenant and name only differ in where the dash falls resources of their own', () => {
     const a = { ...telemetryKey, tenant: 'a-b', name: 'c', consumers: [] };
     const b = { ...telemetryKey, tenant: 'a', name: 'b-c', consumers: [] };
     const json = JSON.parse(Testing.synth(testApp([a, b]).keysStack));
-    const policies = Object.values(json.resource.aws_iam_role_policy as Record<string, any>).map((p) => p.name);
-    expect(policies.sort()).toEqual(['key-a-b_c', 'key-a_b-c']);
     expect(Object.keys(json.resource.aws_secretsmanager_secret)).toHaveLength(2);
+    expect(Object.keys(json.resource.aws_lambda_invocation)).toHaveLength(2);
+    const tags = Object.values(json.resource.aws_secretsmanager_secret as Record<string, { tags: Record<string, string> }>).map((s) => s.tags['keyroll:key']);
+    expect(tags.sort()).toEqual(['a-b/c', 'a/b-c']);
   });
 
   it.each<[string, Partial<ApiKeyProps>, RegExp]>([

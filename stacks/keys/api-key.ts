@@ -3,23 +3,22 @@
  * the Secrets Manager secret that will hold the key, and has the provisioner Lambda issue the key
  * into that secret during the deploy (`aws_lambda_invocation`, CRUD lifecycle: create issues, update
  * re-applies the spec to the same key, delete revokes). Consumers are wired to the secret. The
- * plaintext goes Lambda → Secrets Manager and never passes through Terraform.
+ * plaintext goes Lambda → Secrets Manager and never passes through Terraform. The secret carries the
+ * key's `keyroll:key` tag, which is what lets the provisioner at it (see provisioner-grants.ts).
  */
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Fn } from 'cdktf';
 import { Construct } from 'constructs';
 import { DEFAULT_RATE_LIMIT } from '../../lambda/keys/key-record';
+import { RULE_OWNER_TAG, ruleOwnerTagValue } from '../../lambda/provision/consumers/iot-rule-inline';
 import { type InlineIotRule, type KeySpec, specItemKey } from '../../lambda/provision/key-spec';
 import { TABLE_KEY_SCHEMA } from '../../lambda/store/table-names';
-import { type Grant, policyDocument, secretKmsGrant } from '../platform/iam-policy';
 import { type ApiKeyProps, DEFAULT_HEADER_NAME, validateApiKeyProps } from './api-key-props';
 import { IotRuleReference } from './iot-rule-reference';
 import type { KeyPlatform } from './key-platform';
-import { provisionerPolicyName } from './resource-names';
 
 export interface ApiKeyConstructProps extends ApiKeyProps {
   readonly platform: KeyPlatform;
@@ -60,6 +59,8 @@ export class ApiKey extends Construct {
       description: `API key ${props.tenant}/${props.name} (${props.environment}); written by the keyroll provisioner`,
       kmsKeyId: props.kmsKeyArn,
       recoveryWindowInDays: secretRecoveryDays ?? 7,
+      // The same tag the provisioner puts on the inline rules it creates for this key.
+      tags: { [RULE_OWNER_TAG]: ruleOwnerTagValue(props.tenant, props.name) },
     });
 
     const spec: KeySpec = {
@@ -82,33 +83,12 @@ export class ApiKey extends Construct {
       item,
     });
 
-    const grants: Grant[] = [
-      { actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:DescribeSecret'], resources: [this.secret.arn] },
-      // Secrets Manager encrypts with GenerateDataKey and decrypts with Decrypt, on the caller's behalf.
-      ...(props.kmsKeyArn ? [secretKmsGrant(['kms:Decrypt', 'kms:GenerateDataKey'], props.kmsKeyArn, this.secret.arn, platform.region)] : []),
-      ...(inlineConsumers.length > 0
-        ? [
-            {
-              // TagResource: rules are created tagged with the key they carry (keyroll:key), and
-              // re-tagged when the key is renamed; ListTagsForResource: checked before any write.
-              actions: ['iot:GetTopicRule', 'iot:ListTagsForResource', 'iot:CreateTopicRule', 'iot:TagResource', 'iot:ReplaceTopicRule', 'iot:DeleteTopicRule'],
-              resources: inlineConsumers.map((c) => `arn:aws:iot:${platform.region}:${platform.accountId}:rule/${c.ruleName}`),
-            },
-          ]
-        : []),
-    ];
-    const access = new IamRolePolicy(this, 'provisioner-access', {
-      role: platform.provisionerRoleName,
-      name: provisionerPolicyName(props.tenant, props.name),
-      policy: policyDocument(...grants),
-    });
-
     this.invocation = new LambdaInvocation(this, 'provision', {
       functionName: platform.provisionerFunctionName,
       lifecycleScope: 'CRUD',
       // Ids and ARNs only: this input and the result are kept in Terraform state.
       input: Fn.jsonencode({ tenant: props.tenant, name: props.name, secretArn: this.secret.arn, specDigest: Fn.sha256(this.spec.item) }),
-      dependsOn: [this.spec, this.secret, access],
+      dependsOn: [this.spec, this.secret],
     });
 
     for (const consumer of consumers.filter((c) => c.mode === 'reference')) {

@@ -28,7 +28,6 @@ export class KeysStack extends KeyrollStack {
     const platform: KeyPlatform = {
       keysTableName: props.platform.tables.keys.name,
       provisionerFunctionName: props.platform.provisioner.function.functionName,
-      provisionerRoleName: props.platform.provisioner.role.name,
       telemetryUrl: props.platform.telemetryUrl,
       region: props.target.region,
       accountId: new DataAwsCallerIdentity(this, 'account').accountId,

@@ -1,14 +1,12 @@
-import { apiKeyConstructId, iotRuleRoleName, provisionerPolicyName } from './resource-names';
+import { apiKeyConstructId, iotRuleRoleName } from './resource-names';
 
 describe('resource names', () => {
   it('tells apart keys whose tenant and name only differ in where the dash falls', () => {
     expect(apiKeyConstructId('a-b', 'c')).not.toBe(apiKeyConstructId('a', 'b-c'));
-    expect(provisionerPolicyName('a-b', 'c')).not.toBe(provisionerPolicyName('a', 'b-c'));
   });
 
   it('keeps names that fit as they are', () => {
     expect(apiKeyConstructId('acme', 'sensors')).toBe('acme_sensors');
-    expect(provisionerPolicyName('acme', 'sensors')).toBe('key-acme_sensors');
     expect(iotRuleRoleName('acme_sensors')).toBe('keyroll-iot-acme_sensors');
   });
 
@@ -18,10 +16,6 @@ describe('resource names', () => {
     expect(a).not.toBe(b);
     expect([a.length, b.length]).toEqual([64, 64]);
     expect(a).toMatch(/^keyroll-iot-r+\.[0-9a-f]{8}$/);
-    const tenant = 't'.repeat(63);
-    const policies = [provisionerPolicyName(tenant, `${'n'.repeat(62)}a`), provisionerPolicyName(tenant, `${'n'.repeat(62)}b`)];
-    expect(new Set(policies).size).toBe(2);
-    expect(policies.map((p) => p.length)).toEqual([128, 128]);
   });
 
   it('never shortens a name into one that fits unshortened', () => {

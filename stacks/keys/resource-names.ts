@@ -13,11 +13,6 @@ export function apiKeyConstructId(tenant: string, name: string): string {
   return `${tenant}${JOIN}${name}`;
 }
 
-/** The inline policy a key adds to the provisioner's role (IAM: ≤ 128 characters). */
-export function provisionerPolicyName(tenant: string, name: string): string {
-  return fitted(`key-${tenant}${JOIN}${name}`, 128);
-}
-
 /** The role IoT assumes to read a key's secret for a reference rule (IAM: ≤ 64 characters). */
 export function iotRuleRoleName(ruleName: string): string {
   return fitted(`keyroll-iot-${ruleName}`, 64);

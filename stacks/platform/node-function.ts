@@ -11,6 +11,13 @@ import { Construct } from 'constructs';
 import { assumeRolePolicy, policyDocument } from './iam-policy';
 import { bundleLambda } from './lambda-bundle';
 
+/**
+ * The Lambda runtime of every keyroll function. AWS blocks creating and updating functions on a
+ * deprecated runtime (nodejs20.x and older), so a deploy on one fails; the synth tests check this.
+ * See https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html
+ */
+export const NODE_RUNTIME = 'nodejs22.x';
+
 export interface NodeFunctionProps {
   readonly functionName: string;
   /** Entry point relative to the project root, exporting `handler`. */
@@ -24,6 +31,12 @@ export interface NodeFunctionProps {
   readonly timeout?: number;
   /** @default 30 */
   readonly logRetentionDays?: number;
+  /**
+   * Concurrent executions reserved for this function, which are also its ceiling. AWS keeps at
+   * least 100 of the account's concurrency unreserved, so the sum over reserved functions must
+   * stay 100 below the account's quota. @default none (shares the account's unreserved pool)
+   */
+  readonly reservedConcurrency?: number;
 }
 
 export class NodeFunction extends Construct {
@@ -33,6 +46,11 @@ export class NodeFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: NodeFunctionProps) {
     super(scope, id);
+    const { reservedConcurrency } = props;
+    // 0 would be valid for Lambda, and would throttle every request: never what a caller means.
+    if (reservedConcurrency !== undefined && !(Number.isInteger(reservedConcurrency) && reservedConcurrency >= 1)) {
+      throw new Error(`NodeFunction ${props.functionName}: \`reservedConcurrency\` is ${reservedConcurrency}; give a whole number of at least 1, or leave it out for no reservation.`);
+    }
     const asset = new TerraformAsset(this, 'code', {
       path: bundleLambda({ entry: props.entry, name: props.functionName }),
       type: AssetType.ARCHIVE,
@@ -55,13 +73,14 @@ export class NodeFunction extends Construct {
       functionName: props.functionName,
       description: props.description,
       role: this.role.arn,
-      runtime: 'nodejs20.x',
+      runtime: NODE_RUNTIME,
       architectures: ['arm64'],
       handler: 'index.handler',
       filename: asset.path,
       sourceCodeHash: asset.assetHash,
       memorySize: props.memorySize ?? 256,
       timeout: props.timeout ?? 30,
+      ...(reservedConcurrency === undefined ? {} : { reservedConcurrentExecutions: reservedConcurrency }),
       environment: { variables: { ...props.environment } },
       dependsOn: [this.logGroup],
     });

@@ -8,16 +8,15 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunctionUrl } from '@cdktf/provider-aws/lib/lambda-function-url';
 import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { DeployTarget } from '../deploy-target';
+import { DEFAULT_SERVICE_RESERVED_CONCURRENCY, type DeployTarget } from '../deploy-target';
 import { KeyrollStack } from '../keyroll-stack';
-import { policyDocument } from './iam-policy';
+import { type Grant, policyDocument } from './iam-policy';
 import { KeyTables } from './key-tables';
 import { NodeFunction } from './node-function';
+import { provisionerGrants } from './provisioner-grants';
 
 /** Writes to the keys table: conditional puts/updates, inside transactions too. */
 const KEY_WRITES = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
-/** The provisioner also deletes its own bookkeeping item when a key goes away. */
-const PROVISIONER_TABLE_ACCESS = [...KEY_WRITES, 'dynamodb:DeleteItem'];
 /**
  * The only partitions of the keys table the key service may touch: key records (`TENANT#…`) and
  * secret pointers (`SECRET#…`). Specs (`SPEC#…`) and the provisioner's records (`PROVISIONED#…`)
@@ -51,6 +50,7 @@ export class PlatformStack extends KeyrollStack {
       environment: { ...tableEnvironment, KEYROLL_ENVIRONMENT: target.serviceEnvironment, POWERTOOLS_SERVICE_NAME: 'keyroll' },
       memorySize: 512,
       timeout: 10,
+      reservedConcurrency: serviceReservedConcurrency(target),
     });
     new IamRolePolicy(this, 'service-data', {
       role: this.service.role.name,
@@ -78,23 +78,13 @@ export class PlatformStack extends KeyrollStack {
       environment: { KEYROLL_KEYS_TABLE: this.tables.keys.name, POWERTOOLS_SERVICE_NAME: 'keyroll-provisioner' },
       timeout: 60,
     });
-    // Secrets, and writing topic rules, are granted per key by each keys stack, for exactly its
-    // own. Deleting a rule a key no longer declares can't be granted that way (the stack no
-    // longer names it), so Get/Delete cover every rule of this account and region; the
-    // provisioner only deletes a rule its record lists and whose keyroll:key tag names the key.
-    new IamRolePolicy(this, 'provisioner-data', {
-      role: this.provisioner.role.name,
-      name: 'provisioner-keys-table',
-      policy: policyDocument(
-        { actions: PROVISIONER_TABLE_ACCESS, resources: [this.tables.keys.arn] },
-        {
-          actions: ['iot:GetTopicRule', 'iot:ListTagsForResource', 'iot:DeleteTopicRule'],
-          resources: [`arn:aws:iot:${target.region}:${accountId}:rule/*`],
-        },
-        // ListTopicRules has no resource-level permissions in IAM.
-        { actions: ['iot:ListTopicRules'], resources: ['*'] },
-      ),
-    });
+    // One fixed set of grants however many keys are declared: see provisioner-grants.ts.
+    const grants = provisionerGrants({ keysTableArn: this.tables.keys.arn, region: target.region, accountId });
+    const provisionerPolicy = (policyId: string, name: string, statements: Grant[]) =>
+      new IamRolePolicy(this, policyId, { role: this.provisioner.role.name, name, policy: policyDocument(...statements) });
+    provisionerPolicy('provisioner-data', 'provisioner-keys-table', grants.table);
+    provisionerPolicy('provisioner-secrets', 'provisioner-key-secrets', grants.secrets);
+    provisionerPolicy('provisioner-rules', 'provisioner-inline-rules', grants.rules);
 
     this.telemetryUrl = target.local ? target.localTelemetryUrl : `${this.serviceUrl.functionUrl}v1/telemetry`;
 
@@ -104,4 +94,10 @@ export class PlatformStack extends KeyrollStack {
     new TerraformOutput(this, 'telemetry-table', { value: this.tables.telemetry.name });
     new TerraformOutput(this, 'provisioner-function', { value: this.provisioner.function.functionName });
   }
+}
+
+/** The key service's reservation: the target's, or the default; `'none'` for no reservation. */
+function serviceReservedConcurrency(target: DeployTarget): number | undefined {
+  const reserved = target.serviceReservedConcurrency ?? DEFAULT_SERVICE_RESERVED_CONCURRENCY;
+  return reserved === 'none' ? undefined : reserved;
 }

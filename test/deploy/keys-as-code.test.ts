@@ -8,11 +8,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { GetFunctionCommand, type GetFunctionCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { GetTopicRuleCommand, IoTClient, ListTagsForResourceCommand, ResourceNotFoundException } from '@aws-sdk/client-iot';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parse, stringify } from 'yaml';
 import { KEY_PATTERN_GLOBAL } from '../../lambda/keys/key-format';
 import { type RunningServer, startServer } from '../../lambda/serve/node-server';
@@ -90,10 +90,20 @@ describe('cdktf deploy of the example app', () => {
       const { Table } = await new DynamoDBClient({}).send(new DescribeTableCommand({ TableName: table }));
       expect(Table?.TableStatus).toBe('ACTIVE');
     }
+    const functions: Record<string, GetFunctionCommandOutput> = {};
     for (const name of ['keyroll-service', 'keyroll-provisioner']) {
-      const { Configuration } = await new LambdaClient({}).send(new GetFunctionCommand({ FunctionName: name }));
-      expect(Configuration?.Runtime).toBe('nodejs20.x');
+      functions[name] = await new LambdaClient({}).send(new GetFunctionCommand({ FunctionName: name }));
+      expect(functions[name].Configuration?.Runtime).toBe('nodejs22.x');
     }
+    expect(functions['keyroll-service'].Concurrency?.ReservedConcurrentExecutions).toBe(100);
+    expect(functions['keyroll-provisioner'].Concurrency?.ReservedConcurrentExecutions).toBeUndefined();
+  });
+
+  it("tags each key's secret with the key, and gives the provisioner the same fixed grants however many keys there are", async () => {
+    const { Tags } = await secrets.send(new DescribeSecretCommand({ SecretId: 'keyroll/acme/telemetry-ingest' }));
+    expect(Tags).toEqual(expect.arrayContaining([{ Key: 'keyroll:key', Value: 'acme/telemetry-ingest' }]));
+    const { PolicyNames } = await new IAMClient({}).send(new ListRolePoliciesCommand({ RoleName: 'keyroll-provisioner-role' }));
+    expect(PolicyNames?.sort()).toEqual(['provisioner-inline-rules', 'provisioner-key-secrets', 'provisioner-keys-table', 'write-own-logs']);
   });
 
   it('issues each declared key into its secret, accepted with the declared scope', async () => {
@@ -139,7 +149,8 @@ describe('cdktf deploy of the example app', () => {
     const records = await partition('PROVISIONED#acme');
     expect(records.map((item) => item.sk).sort()).toEqual(names);
     for (const record of records) expect(record.keyId).toBe((await secretOf(String(record.sk))).keyId);
-    expect((await partition('TENANT#acme')).every((item) => String(item.sk).startsWith('KEY#'))).toBe(true);
+    // Key records, and the markers that make each usage write count once (see dynamodb-usage.ts).
+    expect((await partition('TENANT#acme')).every((item) => /^(KEY|USAGE)#/.test(String(item.sk)))).toBe(true);
   });
 
   it('confines the deployed key service to the key and secret partitions of the keys table', async () => {

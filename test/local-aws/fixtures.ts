@@ -54,7 +54,7 @@ export async function createNodeFunction(
   await lambda.send(
     new CreateFunctionCommand({
       FunctionName: name,
-      Runtime: 'nodejs20.x',
+      Runtime: 'nodejs22.x',
       Handler: 'index.handler',
       Role: await executionRoleArn(),
       Code: { ZipFile: zip(files) },

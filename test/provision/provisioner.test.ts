@@ -379,6 +379,8 @@ describe('item layout', () => {
       keyId: result.keyId,
       inlineRuleNames: spec.inlineConsumers.map((rule) => rule.ruleName),
       provisionedAt: expect.any(String),
+      version: expect.any(Number),
+      writeId: expect.any(String),
     });
   });
 });

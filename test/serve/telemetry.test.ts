@@ -1,6 +1,7 @@
 /** POST /v1/telemetry: readings stored in DynamoDB, customer scope, limits. */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createDocumentClient } from '../../lambda/store/dynamodb-client';
+import { MAX_READING_DEPTH, TELEMETRY_BODY_LIMIT_BYTES } from '../../lambda/telemetry/reading';
 import { type Harness, startHarness } from '../support/service-harness';
 
 let harness: Harness;
@@ -68,6 +69,41 @@ describe('POST /v1/telemetry', () => {
     const response = await harness.call('POST', '/v1/telemetry', { key: writer, body });
     expect(response.status).toBe(413);
     expect(response.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
+  describe('nesting depth', () => {
+    /** A reading `depth` levels deep, as text: the reading is level 1, then objects down to the last. */
+    function readingOfDepth(deviceId: string, depth: number): string {
+      return `{"deviceId":"${deviceId}","a":${'{"b":'.repeat(depth - 2)}{}${'}'.repeat(depth - 2)}}`;
+    }
+
+    it('accepts a reading nested exactly to the limit, alone or in a batch, and stores it whole', async () => {
+      const atLimit = readingOfDepth('deep-ok', MAX_READING_DEPTH);
+      expect((await harness.call('POST', '/v1/telemetry', { key: writer, body: atLimit })).status).toBe(202);
+      expect((await harness.call('POST', '/v1/telemetry', { key: writer, body: `[${atLimit}]` })).status).toBe(202);
+      expect(await storedReadings('deep-ok')).toEqual([JSON.parse(atLimit), JSON.parse(atLimit)]);
+    });
+
+    it('VALIDATION_ERROR naming the field one level past the limit, and stores nothing of the batch', async () => {
+      const body = `[${readingOfDepth('deep-batch', 2)},${readingOfDepth('deep-batch', MAX_READING_DEPTH + 1)}]`;
+      const response = await harness.call('POST', '/v1/telemetry', { key: writer, body });
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('VALIDATION_ERROR');
+      expect(response.body.error.message).toContain(`\`body.1.a.b.b.b…\` is nested more than ${MAX_READING_DEPTH} levels deep`);
+      expect(await storedReadings('deep-batch')).toEqual([]);
+    });
+
+    it('VALIDATION_ERROR, not a 500, for 120k levels within the body limit', async () => {
+      const levels = 120_000;
+      const body = `{"deviceId":"deepest","a":${'['.repeat(levels)}${']'.repeat(levels)}}`;
+      expect(body.length).toBeLessThan(TELEMETRY_BODY_LIMIT_BYTES);
+      const response = await harness.call('POST', '/v1/telemetry', { key: writer, body });
+      expect(response.status).toBe(400);
+      expect(response.body.error.code).toBe('VALIDATION_ERROR');
+      // The echoed path stays short however deep the value is.
+      expect(response.body.error.message).toMatch(/^`body\.a\.0\.0\.0\.0…` is nested more than 32 levels deep/);
+      expect(response.text.length).toBeLessThan(400);
+    });
   });
 
   it('stores JSON values DynamoDB cannot hold natively', async () => {

@@ -1,5 +1,6 @@
 /** Bundles a Lambda entry point into one CommonJS file with esbuild, as a deploy does, for functions the tests create. */
 import { build } from 'esbuild';
+import { BUNDLE_TARGET } from '../../stacks/platform/lambda-bundle';
 
 export interface BundleOptions {
   /**
@@ -8,8 +9,8 @@ export interface BundleOptions {
    */
   readonly external?: readonly string[];
   /**
-   * The Node version the bundle must run on; match the function's runtime.
-   * @default 'node20'
+   * The oldest Node the bundle must run on.
+   * @default BUNDLE_TARGET, as deployed bundles: they run on Lambda's nodejs22.x and on this machine's Node in the emulator
    */
   readonly target?: string;
 }
@@ -22,7 +23,7 @@ export interface BundleOptions {
  * await createNodeFunction(lambda, { 'index.js': code });
  */
 export async function bundleLambda(entry: string, options: BundleOptions = {}): Promise<string> {
-  const { external, target } = { external: [] as readonly string[], target: 'node20', ...options };
+  const { external, target } = { external: [] as readonly string[], target: BUNDLE_TARGET, ...options };
   const result = await build({
     entryPoints: [entry],
     bundle: true,

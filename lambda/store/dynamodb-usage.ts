@@ -1,0 +1,99 @@
+/**
+ * Usage writes on the keys table, each delta applied at most once per id. One transaction adds the
+ * delta's counters to the key record and puts a marker item `pk = TENANT#<tenant>`,
+ * `sk = USAGE#<delta id>` that only the first write can create. A retry of a write that landed (the
+ * SDK's own retry after a lost answer, or the next flush re-sending a delta whose outcome it never
+ * learned) fails on the marker and counts as applied, so nothing is counted twice.
+ *
+ * Markers stay in the tenant's partition because the service's IAM role may only write `TENANT#…`
+ * and `SECRET#…`; they sort outside `KEY#…`, so listing keys never sees them; TTL removes them.
+ */
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { UsageDelta } from './key-store';
+
+/**
+ * How long a marker guards its delta. A delta is re-sent within seconds of its first attempt (or on
+ * the next invocation of a frozen Lambda instance); a day covers any instance's lifetime with room.
+ */
+export const USAGE_MARKER_TTL_SECONDS = 24 * 3600;
+
+export const usageMarkerKey = (tenant: string, deltaId: string) => ({ pk: `TENANT#${tenant}`, sk: `USAGE#${deltaId}` });
+
+type ItemKey = Record<'pk' | 'sk', string>;
+
+/**
+ * Adds `delta` to the key record at `recordKey` unless a write of the same delta id already did,
+ * then moves lastUsedAt forward. Throws when the outcome is unknown (network, throttling, abort):
+ * the caller re-sends the same delta. Usage of a key deleted from the table is dropped.
+ */
+export async function writeUsageOnce(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  recordKey: ItemKey,
+  delta: UsageDelta,
+  abortSignal?: AbortSignal,
+): Promise<void> {
+  const marker = { ...usageMarkerKey(delta.tenant, delta.id), kind: 'usage', keyId: delta.keyId, ttl: Math.ceil(Date.now() / 1000) + USAGE_MARKER_TTL_SECONDS };
+  try {
+    await client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName: tableName, Item: marker, ConditionExpression: 'attribute_not_exists(pk)' } },
+          {
+            Update: {
+              TableName: tableName,
+              Key: recordKey,
+              UpdateExpression: 'ADD requestCount :requests, errorCount :errors',
+              // Usage never creates a stub item for a key that is not there.
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':requests': delta.requests, ':errors': delta.errors },
+            },
+          },
+        ],
+      }),
+      { abortSignal },
+    );
+  } catch (error) {
+    const [markerReason, recordReason] = cancellationCodes(error);
+    // The record's check only failed alone: the key was deleted, its usage has nowhere to go.
+    if (markerReason !== 'ConditionalCheckFailed' && recordReason === 'ConditionalCheckFailed') return;
+    // Anything else but "this delta is already in" leaves the outcome unknown.
+    if (markerReason !== 'ConditionalCheckFailed') throw error;
+  }
+  await moveLastUsedAtForward(client, tableName, recordKey, delta.lastUsedAt, abortSignal);
+}
+
+/**
+ * Its own write, as a transaction cannot skip one item whose condition fails: set only when newer,
+ * so batches flushed out of order by several instances never move it backwards. Idempotent as is.
+ */
+async function moveLastUsedAtForward(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  recordKey: ItemKey,
+  lastUsedAt: string,
+  abortSignal: AbortSignal | undefined,
+): Promise<void> {
+  try {
+    await client.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: recordKey,
+        UpdateExpression: 'SET lastUsedAt = :at',
+        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :at)',
+        ExpressionAttributeValues: { ':at': lastUsedAt },
+      }),
+      { abortSignal },
+    );
+  } catch (error) {
+    // A newer use is recorded already, or the key is gone: nothing to do either way.
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** The cancellation code per transaction item (`'None'` for an item that was fine), or [] when not cancelled. */
+function cancellationCodes(error: unknown): (string | undefined)[] {
+  if (!(error instanceof TransactionCanceledException)) return [];
+  return (error.CancellationReasons ?? []).map((reason) => reason.Code);
+}
