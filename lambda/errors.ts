@@ -14,6 +14,7 @@ export const ERROR_STATUS = {
   INSUFFICIENT_PERMISSIONS: 403,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   KEY_REVOKED: 409,
   CONFLICT: 409,
   GRACE_LIMIT_REACHED: 409,
@@ -123,6 +124,8 @@ export const errors = {
       'NOT_FOUND',
       `No API key \`${id}\` exists in tenant \`${tenant}\`. List the tenant's keys with GET /v1/tenants/${tenant}/api-keys.`,
     ),
+  methodNotAllowed: (method: string, path: string, allowed: readonly string[]) =>
+    new KeyrollError('METHOD_NOT_ALLOWED', `${path} does not answer ${method}; it answers ${allowed.join(', ')}. See the README for the API's routes.`),
   routeNotFound: (method: string, path: string) =>
     new KeyrollError('NOT_FOUND', `No route for ${method} ${path}. See the README for the API's routes.`),
   keyRevoked: (id: string) =>

@@ -4,6 +4,7 @@ import { errors } from '../errors';
 import { redactKeys } from '../keys/key-format';
 import type { ServeEnv } from './context';
 import type { ServeDeps } from './deps';
+import { methodsByPath } from './allowed-methods';
 import { classifyError, errorResponse } from './error-response';
 import { apiKeyRoutes } from './routes/api-keys';
 import { healthRoutes } from './routes/health';
@@ -21,7 +22,15 @@ export function createApp(deps: ServeDeps): Hono<ServeEnv> {
   app.route('/', apiKeyRoutes(deps));
   app.route('/', legacyApiKeyRoutes(deps));
 
-  app.notFound((c) => errorResponse(c, errors.routeNotFound(c.req.method, truncate(c.req.path))));
+  const allowedMethods = methodsByPath(app.routes);
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (!allowed) return errorResponse(c, errors.routeNotFound(c.req.method, truncate(c.req.path)));
+    const allow = allowed.join(', ');
+    // OPTIONS asks exactly this question; any other method is the wrong one for a known route.
+    if (c.req.method === 'OPTIONS') return c.body(null, 204, { allow });
+    return errorResponse(c, errors.methodNotAllowed(c.req.method, truncate(c.req.path), allowed), { allow });
+  });
   app.onError((thrown, c) => {
     const { error, fault } = classifyError(thrown);
     // Only our own failures are logged, by name and message; never the request's headers or body.

@@ -2,11 +2,14 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Environment } from '../keys/environments';
 import type { KeyManager } from '../manage/key-manager';
+import type { DeclaredPermissions } from '../store/declared-permissions';
 import type { TelemetryStore } from '../telemetry/telemetry-store';
 import type { AuthDeps } from './authenticate';
 
 export interface ServeDeps extends AuthDeps {
   readonly manager: KeyManager;
+  /** Each tenant's own permissions, declared in keys.yaml; keyroll's own are always known. */
+  readonly declaredPermissions: Pick<DeclaredPermissions, 'get'>;
   readonly telemetry: TelemetryStore;
   /** The environment this service runs as (KEYROLL_ENVIRONMENT). */
   readonly environment: Environment;

@@ -9,11 +9,20 @@ import { errors, isKeyrollError, type KeyrollError } from '../errors';
 import type { ServeEnv } from './context';
 import { respond } from './respond';
 
-export function errorResponse(c: Context<ServeEnv>, error: KeyrollError): Response {
-  const response = respond(c, { error: { code: error.code, message: error.message } }, error.status);
-  // Set after the fact: only a few refusals carry it (e.g. the unknown-key budget), never a hot-path answer.
-  if (error.retryAfterSeconds !== undefined) response.headers.set('retry-after', String(error.retryAfterSeconds));
-  return response;
+export function errorResponse(c: Context<ServeEnv>, error: KeyrollError, headers?: Record<string, string>): Response {
+  const extra: Record<string, string> = { ...headers };
+  // Only a few refusals carry it (e.g. the unknown-key budget); a rate-limited key's comes from its decision.
+  if (error.retryAfterSeconds !== undefined) extra['retry-after'] = String(error.retryAfterSeconds);
+  if (error.status === 401) extra['www-authenticate'] = authenticateChallenge(error.code);
+  return respond(c, { error: { code: error.code, message: error.message } }, error.status, extra);
+}
+
+/**
+ * RFC 9110 §11.6.1: a 401 names how to authenticate. keyroll takes the key as a bearer token (or in
+ * `x-api-key`); RFC 6750 §3 adds `error="invalid_token"` when a key was sent but cannot be used.
+ */
+function authenticateChallenge(code: string): string {
+  return code === 'MISSING_API_KEY' ? 'Bearer realm="keyroll"' : 'Bearer realm="keyroll", error="invalid_token"';
 }
 
 /** Maps a thrown value to a KeyrollError, and says whether it is ours to log as a fault. */

@@ -7,16 +7,17 @@ import type { Context } from 'hono';
 import type { RateLimitDecision } from '../rate-limit/rate-limiter';
 import type { ServeEnv } from './context';
 
-export function respond(c: Context<ServeEnv>, body: unknown, status = 200): Response {
-  return jsonResponse(c, body, status, { 'content-type': 'application/json' });
+/** @param headers extra headers (e.g. `location`, `www-authenticate`), merged into the one record. */
+export function respond(c: Context<ServeEnv>, body: unknown, status = 200, headers?: Record<string, string>): Response {
+  return jsonResponse(c, body, status, { 'content-type': 'application/json', ...headers });
 }
 
 /**
  * For management routes: bodies may hold a key shown once, or a tenant's key inventory, and no
  * proxy or browser should keep them. (The hot routes skip the header: every header costs.)
  */
-export function respondPrivately(c: Context<ServeEnv>, body: unknown, status = 200): Response {
-  return jsonResponse(c, body, status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+export function respondPrivately(c: Context<ServeEnv>, body: unknown, status = 200, headers?: Record<string, string>): Response {
+  return jsonResponse(c, body, status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
 }
 
 function jsonResponse(c: Context<ServeEnv>, body: unknown, status: number, headers: Record<string, string>): Response {

@@ -8,6 +8,7 @@ import type { Hono } from 'hono';
 import { KeyManager } from '../manage/key-manager';
 import { DynamoDbRateLimitStore, LeasedRateLimiter } from '../rate-limit';
 import { createDocumentClient } from '../store/dynamodb-client';
+import { DeclaredPermissions } from '../store/declared-permissions';
 import { DynamoDbKeyStore } from '../store/dynamodb-key-store';
 import { DynamoDbTelemetryStore } from '../telemetry/telemetry-store';
 import { UsageRecorder } from '../usage/usage-recorder';
@@ -77,6 +78,7 @@ export function createService(options: ServiceOptions = {}): Service {
     usage,
     extraKeyHeaders: config.extraKeyHeaders,
     manager,
+    declaredPermissions: new DeclaredPermissions(documentClient, config.tables.keys),
     telemetry: new DynamoDbTelemetryStore(documentClient, config.tables.telemetry),
     environment: config.environment,
     logger,

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { Hono } from 'hono';
 import { createKeyInputSchema, regenerateKeyInputSchema, updateKeyInputSchema } from '../../keys/key-input';
 import { assertMayIssue, assertMayUpdate } from '../../keys/management-rules';
+import { assertKnownPermissions } from '../../keys/permission-registry';
 import { PERMISSIONS } from '../../keys/permissions';
 import { parseInput } from '../../validation';
 import { authenticate } from '../authenticate';
@@ -14,20 +15,25 @@ import { encodeCursor, parseListQuery } from '../list-query';
 import { callerTenant, mayChange, pathKeyId, readableKey, scopedCustomerId, visibleTo } from '../tenant-scope';
 import { keyView } from '../views';
 
+/** The methods management routes answer; the auth middleware runs for these only. */
+export const MANAGEMENT_METHODS = ['GET', 'POST', 'PATCH', 'DELETE'];
+
 export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   const routes = new Hono<ServeEnv>();
   const base = '/v1/tenants/:tenant/api-keys';
-  // `base/*` also matches `base` itself in Hono; registering both would authenticate twice.
-  routes.use(`${base}/*`, authenticate(deps, PERMISSIONS.keysManage), limitBody(JSON_BODY_LIMIT_BYTES));
+  // `base/*` also matches `base` itself in Hono; registering both would authenticate twice. Only
+  // for the methods these routes answer: any other gets 405 with Allow, and OPTIONS needs no key.
+  routes.on(MANAGEMENT_METHODS, `${base}/*`, authenticate(deps, PERMISSIONS.keysManage), limitBody(JSON_BODY_LIMIT_BYTES));
 
   routes.post(base, async (c) => {
     const tenant = callerTenant(c);
     const input = parseInput(createKeyInputSchema, await readJson(c), 'body');
+    assertKnownPermissions(input.permissions, await deps.declaredPermissions.get(tenant), 'body.permissions');
     assertMayIssue(c.get('key'), input);
     const customerId = scopedCustomerId(c.get('key'), input.customerId);
     const { record, key } = await deps.manager.create(tenant, { ...input, customerId });
     deps.logger.info('key created', { tenant, keyId: record.id, environment: record.environment });
-    return respondPrivately(c, { ...keyView(record), key }, 201);
+    return respondPrivately(c, { ...keyView(record), key }, 201, { location: `/v1/tenants/${tenant}/api-keys/${record.id}` });
   });
 
   routes.get(base, async (c) => {
@@ -47,6 +53,7 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     // Scope first: another tenant's, customer's or environment's caller learns nothing from how its body is wrong.
     const record = await readableKey(deps, c);
     const input = parseInput(updateKeyInputSchema, await readJson(c), 'body');
+    if (input.permissions) assertKnownPermissions(input.permissions, await deps.declaredPermissions.get(record.tenant), 'body.permissions');
     const caller = c.get('key');
     const updated = await deps.manager.update(record.tenant, record.id, input, (current) => assertMayUpdate(caller, current, input));
     deps.logger.info('key updated', { tenant: record.tenant, keyId: record.id, fields: Object.keys(input) });

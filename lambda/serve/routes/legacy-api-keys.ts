@@ -10,6 +10,7 @@ import { DEFAULT_RATE_LIMIT } from '../../keys/key-record';
 import { PERMISSIONS } from '../../keys/permissions';
 import { parseInput } from '../../validation';
 import { authenticate } from '../authenticate';
+import { MANAGEMENT_METHODS } from './api-keys';
 import type { ServeEnv } from '../context';
 import { respondPrivately } from '../respond';
 import type { ServeDeps } from '../deps';
@@ -25,7 +26,7 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   const routes = new Hono<ServeEnv>();
   const base = '/auth/:tenant/apiKeys';
   // `base/*` also matches `base` itself in Hono; registering both would authenticate twice.
-  routes.use(`${base}/*`, authenticate(deps, PERMISSIONS.keysManage), limitBody(JSON_BODY_LIMIT_BYTES));
+  routes.on(MANAGEMENT_METHODS, `${base}/*`, authenticate(deps, PERMISSIONS.keysManage), limitBody(JSON_BODY_LIMIT_BYTES));
 
   routes.get(base, async (c) => {
     const records = (await deps.manager.list(callerTenant(c))).filter(visibleTo(c.get('key')));
@@ -46,7 +47,7 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
       customerId: c.get('key').customerId,
     });
     deps.logger.info('key created', { tenant, keyId: record.id, environment: record.environment, route: 'legacy' });
-    return respondPrivately(c, { id: record.id, name: record.name, key }, 201);
+    return respondPrivately(c, { id: record.id, name: record.name, key }, 201, { location: `/auth/${tenant}/apiKeys/${record.id}` });
   });
 
   routes.get(`${base}/:keyId`, async (c) => {
