@@ -124,6 +124,11 @@ export const errors = {
       'NOT_FOUND',
       `No API key \`${id}\` exists in tenant \`${tenant}\`. List the tenant's keys with GET /v1/tenants/${tenant}/api-keys.`,
     ),
+  foreignDestination: (reason: string) =>
+    new KeyrollError(
+      'FORBIDDEN',
+      `keyroll confirms only the topic rule destination of its own telemetry URL, in its own account and region: ${reason}. Point the destination at the service of that account.`,
+    ),
   methodNotAllowed: (method: string, path: string, allowed: readonly string[]) =>
     new KeyrollError('METHOD_NOT_ALLOWED', `${path} does not answer ${method}; it answers ${allowed.join(', ')}. See the README for the API's routes.`),
   routeNotFound: (method: string, path: string) =>

@@ -3,6 +3,7 @@
  * AWS_ENDPOINT_URL is a loopback address. Read once from the environment, so switching needs no code edits.
  */
 import * as path from 'node:path';
+import { stateDirFromEnv } from '../lambda/cli/keyroll-dirs';
 import { ENVIRONMENTS, type Environment, isEnvironment } from '../lambda/keys/environments';
 import { isLocalEndpoint } from '../lambda/store/local-tables';
 
@@ -15,8 +16,9 @@ export interface DeployTarget {
   readonly local: boolean;
   readonly region: string;
   /**
-   * Where the local backend keeps state. @default <project>/.keyroll/state, or …/state/local for
-   * the emulator (kept apart, and cleared by `keyroll local-aws`, because the emulator starts empty)
+   * Where the local backend keeps state (KEYROLL_STATE_DIR). @default <project>/.keyroll/state, or
+   * …/state/local/<emulator port> for the emulator: kept apart, and cleared whenever an emulator
+   * starts on that port, because an emulator starts empty (see lambda/cli/keyroll-dirs.ts)
    */
   readonly stateDir: string;
   /** S3 bucket for state in real AWS pipelines (KEYROLL_STATE_BUCKET). @default local state files */
@@ -46,7 +48,6 @@ export interface DeployTarget {
 export const DEFAULT_SERVICE_RESERVED_CONCURRENCY = 100;
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
-export const LOCAL_STATE_DIR = path.join(PROJECT_ROOT, '.keyroll', 'state', 'local');
 
 export function deployTargetFromEnv(env: NodeJS.ProcessEnv = process.env): DeployTarget {
   // `?? ''`: with undefined, isLocalEndpoint would read this process's AWS_ENDPOINT_URL instead of `env`'s.
@@ -61,7 +62,7 @@ export function deployTargetFromEnv(env: NodeJS.ProcessEnv = process.env): Deplo
   return {
     local,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    stateDir: path.resolve(env.KEYROLL_STATE_DIR || (local ? LOCAL_STATE_DIR : path.join(PROJECT_ROOT, '.keyroll', 'state'))),
+    stateDir: stateDirFromEnv(env),
     stateBucket: env.KEYROLL_STATE_BUCKET || undefined,
     serviceEnvironment,
     localTelemetryUrl: env.KEYROLL_TELEMETRY_URL || `https://localhost:${env.PORT || 8787}/v1/telemetry`,

@@ -15,5 +15,5 @@ const target = deployTargetFromEnv();
 const keysFile = path.resolve(process.env.KEYROLL_KEYS_FILE || path.join(PROJECT_ROOT, 'stacks', 'keys.yaml'));
 const app = new App();
 const platform = new PlatformStack(app, PLATFORM_STACK, target);
-new KeysStack(app, KEYS_STACK, { target, platform, keys: loadKeysFile(keysFile) });
+new KeysStack(app, KEYS_STACK, { target, platform, ...loadKeysFile(keysFile) });
 app.synth();

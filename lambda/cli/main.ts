@@ -3,10 +3,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import { version } from '../../package.json';
 import { CliError } from './cli-error';
 import { bootstrapCommand } from './commands/bootstrap';
+import { checkCommand } from './commands/check';
 import { registerKeysCommands } from './commands/keys';
 import { localAwsCommand } from './commands/local-aws';
 import { serveCommand } from './commands/serve';
 import { startCommand } from './commands/start';
+import { statusCommand } from './commands/status';
+import { useLocalAwsDefaultsIfLocal } from './local-setup';
 
 export function parsePort(value: string): number {
   const port = Number(value);
@@ -20,7 +23,9 @@ const program = new Command()
   .name('keyroll')
   .description('API keys per tenant on AWS: issued, verified and declared as code.')
   .version(version, '-V, --version', 'print the keyroll version')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // One local-defaults rule for every command: a loopback AWS_ENDPOINT_URL gets a region and test credentials.
+  .hook('preAction', () => void useLocalAwsDefaultsIfLocal());
 
 program
   .command('local-aws')
@@ -46,7 +51,24 @@ program
   .command('start')
   .description('Start everything locally: the emulator, the example app deployed to it, the service, and an owner key for tenant acme.')
   .option('--no-deploy', 'skip deploying the example app')
+  .option('--port <port>', 'port for the service (default: PORT, or 8787)', parsePort)
+  .option('--verbose', "show Terraform's full output while deploying")
   .action(startCommand);
+
+program
+  .command('status')
+  .description('Show the key service, local AWS, the deployed stacks and key counts by status.')
+  .option('--url <url>', 'the key service (default: KEYROLL_URL, the running `keyroll start`, or http://127.0.0.1:<PORT or 8787>)')
+  .option('--key-file <path>', 'file holding a management key, for key counts (default: KEYROLL_API_KEY)')
+  .option('--tenant <tenant>', "tenant whose keys to count (default: the management key's own)")
+  .option('--json', 'print JSON instead of text')
+  .action(statusCommand);
+
+program
+  .command('check')
+  .description('Check the keys file without deploying: every problem at its line, with the fix.')
+  .option('--file <path>', 'the keys file (default: KEYROLL_KEYS_FILE, or stacks/keys.yaml)')
+  .action(checkCommand);
 
 registerKeysCommands(program);
 

@@ -15,7 +15,7 @@ describe('permission registry', () => {
     const declared = ['billing:read', 'customers:read'];
     expect(unknownPermissions(['billing:read', 'billing:*', 'customers:read'], declared)).toEqual([]);
     expect(unknownPermissions(['billing:raed', 'reports:read'], declared)).toEqual([{ permission: 'billing:raed', suggestion: 'billing:read' }, { permission: 'reports:read' }]);
-    expect(knownPermissions(declared)).toEqual(['*', 'billing:*', 'billing:read', 'customers:*', 'customers:read', 'keys:*', 'keys:manage', 'telemetry:*', 'telemetry:write']);
+    expect(knownPermissions(declared)).toEqual(['*', 'billing:*', 'billing:read', 'customers:*', 'customers:read', 'keys:*', 'keys:manage', 'telemetry:*', 'telemetry:read', 'telemetry:write']);
   });
 
   it('measures edits and suggests only close words', () => {

@@ -11,6 +11,8 @@ export const ALL_PERMISSIONS = '*';
 /** Permissions the service itself checks; tenants may add their own for their own services. */
 export const PERMISSIONS = {
   telemetryWrite: 'telemetry:write',
+  /** Reading a tenant's telemetry back (`GET /v1/telemetry`, coming with IoT ingestion). */
+  telemetryRead: 'telemetry:read',
   keysManage: 'keys:manage',
 } as const;
 

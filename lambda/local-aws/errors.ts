@@ -3,7 +3,7 @@
  * says how to fix it. Factories keep the wording in one place.
  */
 
-export type LocalAwsErrorCode = 'PYTHON_NOT_FOUND' | 'MOTO_MISSING' | 'PORT_IN_USE' | 'BIND_FAILED' | 'EXITED' | 'START_TIMEOUT';
+export type LocalAwsErrorCode = 'PYTHON_NOT_FOUND' | 'MOTO_MISSING' | 'PORT_IN_USE' | 'BIND_FAILED' | 'INVALID_SETTING' | 'EXITED' | 'START_TIMEOUT';
 
 export class LocalAwsError extends Error {
   constructor(
@@ -42,6 +42,11 @@ export function portInUse(host: string, port: number): LocalAwsError {
 
 export function bindFailed(host: string, port: number, detail: string): LocalAwsError {
   return new LocalAwsError('BIND_FAILED', `The local AWS emulator cannot listen on ${host}:${port}: ${detail}. Check that the host is an address of this machine.`);
+}
+
+/** The launcher's message already names the variable, its valid values and its default. */
+export function invalidSetting(detail: string): LocalAwsError {
+  return new LocalAwsError('INVALID_SETTING', `The local AWS emulator cannot start: ${detail}`);
 }
 
 export function exitedEarly(exit: string, output: readonly string[]): LocalAwsError {

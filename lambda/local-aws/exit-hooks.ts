@@ -31,9 +31,12 @@ function killAll(): void {
 }
 
 function onSignal(signal: NodeJS.Signals): void {
+  // A caller with its own handler, such as `keyroll start` waiting for Ctrl-C, keeps control and
+  // stops its emulators itself, after what still writes to them (the service's last usage flush);
+  // the exit hook covers it should it exit without.
+  if (process.listenerCount(signal) > 0) return;
   killAll();
   // Listening for a signal switches off Node's default of exiting on it. When nobody else
-  // listens, restore that default by raising it again (our `once` listener is gone by now). A
-  // caller with its own handler, such as `keyroll local-aws` waiting for Ctrl-C, keeps control.
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  // listens, restore that default by raising it again (our `once` listener is gone by now).
+  process.kill(process.pid, signal);
 }

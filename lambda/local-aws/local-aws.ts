@@ -1,13 +1,14 @@
 /**
  * Starts and stops the local AWS emulator: moto in server mode on loopback, extended by
- * moto_launcher.py with IoT tagging and Docker-free Lambda Invoke for Node handlers.
+ * moto_launcher.py with IoT tagging, Docker-free Lambda Invoke for Node handlers, and an IoT rules
+ * engine with topic rule destinations.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bindFailed, exitedEarly, LocalAwsError, motoMissing, portInUse, pythonNotFound, startTimeout } from './errors';
+import { bindFailed, exitedEarly, invalidSetting, LocalAwsError, motoMissing, portInUse, pythonNotFound, startTimeout } from './errors';
 import { killOnExit } from './exit-hooks';
 
 export interface LocalAwsOptions {
@@ -37,6 +38,12 @@ export interface LocalAwsOptions {
    * @default process.env.KEYROLL_PYTHON, else 'python3'
    */
   readonly python?: string;
+  /**
+   * How long each node of the emulator's IoT rules engine caches a `get_secret` value, in seconds.
+   * Sets KEYROLL_IOT_SECRET_CACHE_SECONDS for the emulator; 0 reads the secret on every message.
+   * @default process.env.KEYROLL_IOT_SECRET_CACHE_SECONDS, else 900 (AWS's 15 minutes)
+   */
+  readonly iotSecretCacheSeconds?: number;
 }
 
 /** A running emulator. It keeps this Node process alive until {@link LocalAws.stop} is called. */
@@ -55,7 +62,7 @@ const STOP_GRACE_MS = 5000;
 
 type Announcement =
   | { event: 'ready'; endpoint: string; port: number }
-  | { event: 'error'; code: 'MOTO_MISSING' | 'PORT_IN_USE' | 'BIND_FAILED'; message: string };
+  | { event: 'error'; code: 'MOTO_MISSING' | 'PORT_IN_USE' | 'BIND_FAILED' | 'INVALID_SETTING'; message: string };
 
 /**
  * Starts the emulator and resolves once it answers HTTP requests.
@@ -67,7 +74,7 @@ type Announcement =
  * await aws.stop();
  */
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
-  const { port, host, quiet, startTimeoutMs, python } = {
+  const { port, host, quiet, startTimeoutMs, python, iotSecretCacheSeconds } = {
     port: 0,
     host: '127.0.0.1',
     quiet: false,
@@ -78,6 +85,9 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new RangeError(`port must be an integer from 0 to 65535 (0 picks a free port); got ${port}.`);
   }
+  if (iotSecretCacheSeconds !== undefined && !(Number.isFinite(iotSecretCacheSeconds) && iotSecretCacheSeconds >= 0)) {
+    throw new RangeError(`iotSecretCacheSeconds must be a number of seconds, 0 or more (default 900); got ${iotSecretCacheSeconds}.`);
+  }
 
   const child = spawn(python, launcherArgs(host, port, quiet), {
     // Its own process group, so stop() can signal the launcher and anything it started.
@@ -85,6 +95,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     // stdin stays open and unused: the launcher exits when it closes, even if this process is
     // killed with SIGKILL and no exit hook runs.
     stdio: ['pipe', 'pipe', 'pipe'],
+    env: iotSecretCacheSeconds === undefined ? process.env : { ...process.env, KEYROLL_IOT_SECRET_CACHE_SECONDS: String(iotSecretCacheSeconds) },
   });
   // Never written to; ignore EPIPE should the launcher be gone.
   child.stdin.on('error', () => undefined);
@@ -207,6 +218,8 @@ function announcedError(announced: Extract<Announcement, { event: 'error' }>, co
       return bindFailed(context.host, context.port, announced.message);
     case 'MOTO_MISSING':
       return motoMissing(context.python, announced.message);
+    case 'INVALID_SETTING':
+      return invalidSetting(announced.message);
   }
 }
 

@@ -1,12 +1,17 @@
-"""Starts moto in server mode with keyroll's runtime patches: atomic DynamoDB requests, IoT tagging and Docker-free Lambda Invoke.
+"""Starts moto in server mode with keyroll's runtime patches: atomic DynamoDB requests, IoT tagging, Docker-free Lambda Invoke, and an IoT rules engine with topic rule destinations.
 
     python3 moto_launcher.py [--host 127.0.0.1] [--port 0] [--quiet] [--exit-with-stdin]
 
 moto's installed files are never edited: this script imports moto, patches classes in memory
-(see moto_iot_tags.py and moto_lambda_invoke.py), then serves moto's own WSGI app. Once the
+(see moto_iot_tags.py, moto_lambda_invoke.py, moto_iot_rules.py and moto_iot_destinations.py), then serves
+moto's own WSGI app behind the emulator-only routes of keyroll_local_routes.py. Once the
 socket listens it prints one line to stdout, `keyroll-local-aws: {"event": "ready", ...}`;
 startup failures print `{"event": "error", "code": ..., "message": ...}` on the same prefix and
 exit non-zero. local-aws.ts reads these lines.
+
+Environment:
+  KEYROLL_IOT_SECRET_CACHE_SECONDS  how long each rules-engine node caches a get_secret value
+                                    (default 900, AWS's 15 minutes; 0 reads the secret every time)
 """
 
 from __future__ import annotations
@@ -43,6 +48,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--sdk-node-modules",
                         help="a node_modules folder holding @aws-sdk, offered to handlers the way Lambda's runtime provides the SDK")
     return parser.parse_args(argv)
+
+
+def iot_secret_cache_seconds(environ: dict[str, str]) -> float:
+    raw = environ.get("KEYROLL_IOT_SECRET_CACHE_SECONDS", "").strip()
+    if not raw:
+        return 900.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not (0 <= value < float("inf")):
+        raise ValueError(f"KEYROLL_IOT_SECRET_CACHE_SECONDS must be a number of seconds, 0 or more (default 900); got {raw!r}.")
+    return value
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -83,10 +101,20 @@ def main(argv: list[str]) -> int:
     sys.dont_write_bytecode = True
     sys.path.insert(0, HERE)
     import moto_dynamodb_atomic
+    import moto_iot_destinations
+    import moto_iot_rules
     import moto_iot_tags
     import moto_lambda_invoke
+    from iot_deliveries import DeliveryLog
+    from keyroll_local_routes import LocalRoutes
     from lambda_code_cache import CodeCache
     from lambda_node_process import NodeProcesses
+
+    try:
+        secret_cache_seconds = iot_secret_cache_seconds(dict(os.environ))
+    except ValueError as error:
+        announce({"event": "error", "code": "INVALID_SETTING", "message": str(error)})
+        return 2
 
     try:
         sock = bind(args.host, args.port)
@@ -106,13 +134,17 @@ def main(argv: list[str]) -> int:
     os.makedirs(code_root)
     moto_dynamodb_atomic.install()
     moto_iot_tags.install()
+    moto_iot_destinations.install(endpoint)
+    deliveries = DeliveryLog()
+    moto_iot_rules.install(deliveries, secret_cache_seconds)
     moto_lambda_invoke.install(
         moto_lambda_invoke.LocalInvoker(endpoint, processes, CodeCache(code_root), runtime_node_path(scratch, args.sdk_node_modules))
     )
 
     if args.quiet:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server(args.host, port, DomainDispatcherApplication(create_backend_app), threaded=True, fd=sock.fileno())
+    app = LocalRoutes(DomainDispatcherApplication(create_backend_app), deliveries)
+    server = make_server(args.host, port, app, threaded=True, fd=sock.fileno())
     sock.close()  # make_server holds its own duplicate of the descriptor
 
     stop = threading.Event()

@@ -7,13 +7,14 @@ export { readKeySecret, writeKeySecret, keySecretValue, parseKeySecret, type Key
 export {
   writeKeyIntoRule,
   deleteInlineRule,
-  withKeyHeader,
+  rulePayload,
   ruleOwnerTagValue,
   RULE_OWNER_TAG,
-  type KeyHeaderTarget,
+  type RulePayloadOptions,
   type RuleOwner,
   type RuleDeletion,
 } from './consumers/iot-rule-inline';
+export { consumerRuleSql, deviceIdLevel, topicFilterProblem, RULE_SQL_VERSION } from './consumers/rule-sql';
 export { writeKeyIntoInlineConsumers, deleteInlineConsumers } from './consumers/inline-consumers';
 export { ProvisionedKeyStore, provisionedKeyItemKey, recordedKeys, type ProvisionedKey } from './provisioned-key';
 export { specItemKey, type KeySpec, type KeySecretValue } from './key-spec';

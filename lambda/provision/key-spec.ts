@@ -23,8 +23,8 @@ export const TOPIC_RULE_NAME_PATTERN = /^[a-zA-Z0-9_]{1,128}$/;
 /**
  * An IoT topic rule whose HTTP action carries the key inline in a header. Terraform cannot own
  * such a rule: its refresh would copy the header, and so the key, into state. The provisioner
- * creates it from this definition, keeps every other field of an existing rule as it is, and
- * deletes it with the key.
+ * creates it from this definition, rebuilds it from it on every apply (only its disabled switch is
+ * kept), and deletes it with the key.
  */
 export const inlineIotRuleSchema = z.strictObject({
   type: z.literal('iot-rule-inline'),

@@ -3,6 +3,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Environment } from '../keys/environments';
 import type { KeyManager } from '../manage/key-manager';
 import type { DeclaredPermissions } from '../store/declared-permissions';
+import type { TopicRuleDestinations } from './topic-rule-destinations';
 import type { TelemetryStore } from '../telemetry/telemetry-store';
 import type { AuthDeps } from './authenticate';
 
@@ -10,6 +11,8 @@ export interface ServeDeps extends AuthDeps {
   readonly manager: KeyManager;
   /** Each tenant's own permissions, declared in keys.yaml; keyroll's own are always known. */
   readonly declaredPermissions: Pick<DeclaredPermissions, 'get'>;
+  /** Confirms this service's IoT topic rule destinations. */
+  readonly destinations: Pick<TopicRuleDestinations, 'confirm' | 'requestFreshConfirmations'>;
   readonly telemetry: TelemetryStore;
   /** The environment this service runs as (KEYROLL_ENVIRONMENT). */
   readonly environment: Environment;

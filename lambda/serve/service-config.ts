@@ -9,6 +9,11 @@ export interface ServiceConfig {
   /** KEYROLL_API_KEY_HEADERS, comma-separated. @default ['x-tlm-key'] */
   readonly extraKeyHeaders: readonly string[];
   readonly tables: TableNames;
+  /**
+   * Where IoT topic rules post telemetry to this service (KEYROLL_TELEMETRY_URL): its destination is
+   * the one it re-confirms at start-up. @default https://localhost:<PORT or 8787>/v1/telemetry
+   */
+  readonly telemetryUrl?: string;
 }
 
 export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -22,5 +27,9 @@ export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
     env.KEYROLL_API_KEY_HEADERS === undefined
       ? DEFAULT_EXTRA_KEY_HEADERS
       : env.KEYROLL_API_KEY_HEADERS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
-  return { environment, extraKeyHeaders, tables: tableNamesFromEnv(env) };
+  return { environment, extraKeyHeaders, tables: tableNamesFromEnv(env), telemetryUrl: telemetryUrlFromEnv(env) };
+}
+
+export function telemetryUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  return env.KEYROLL_TELEMETRY_URL || `https://localhost:${env.PORT || 8787}/v1/telemetry`;
 }

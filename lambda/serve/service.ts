@@ -9,6 +9,7 @@ import { KeyManager } from '../manage/key-manager';
 import { DynamoDbRateLimitStore, LeasedRateLimiter } from '../rate-limit';
 import { createDocumentClient } from '../store/dynamodb-client';
 import { DeclaredPermissions } from '../store/declared-permissions';
+import { TopicRuleDestinations } from './topic-rule-destinations';
 import { DynamoDbKeyStore } from '../store/dynamodb-key-store';
 import { DynamoDbTelemetryStore } from '../telemetry/telemetry-store';
 import { UsageRecorder } from '../usage/usage-recorder';
@@ -16,7 +17,7 @@ import { KeyVerifier, type KeyVerifierOptions } from '../verify/key-verifier';
 import { createApp } from './app';
 import type { ServeEnv } from './context';
 import type { ServeDeps } from './deps';
-import { type ServiceConfig, serviceConfigFromEnv } from './service-config';
+import { type ServiceConfig, serviceConfigFromEnv, telemetryUrlFromEnv } from './service-config';
 
 export interface ServiceOptions {
   /** @default serviceConfigFromEnv() */
@@ -31,6 +32,8 @@ export interface ServiceOptions {
   /** Store reads per second for keys this instance doesn't know. @default { ratePerSecond: 100, burst: 500 } */
   readonly unknownKeyReads?: KeyVerifierOptions['unknownKeyReads'];
   readonly logger?: Logger;
+  /** @default a TopicRuleDestinations for config.telemetryUrl */
+  readonly destinations?: ServeDeps['destinations'];
 }
 
 export interface Service {
@@ -79,6 +82,7 @@ export function createService(options: ServiceOptions = {}): Service {
     extraKeyHeaders: config.extraKeyHeaders,
     manager,
     declaredPermissions: new DeclaredPermissions(documentClient, config.tables.keys),
+    destinations: options.destinations ?? new TopicRuleDestinations({ telemetryUrl: config.telemetryUrl ?? telemetryUrlFromEnv(), logger }),
     telemetry: new DynamoDbTelemetryStore(documentClient, config.tables.telemetry),
     environment: config.environment,
     logger,

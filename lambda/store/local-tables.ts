@@ -9,7 +9,7 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE_KEY_SCHEMA, type TableNames } from './table-names';
+import { TABLE_KEY_SCHEMA, TELEMETRY_TENANT_INDEX, type TableNames } from './table-names';
 
 /** True when the SDK is pointed at a loopback endpoint (`AWS_ENDPOINT_URL=http://127.0.0.1:…`). */
 export function isLocalEndpoint(endpoint: string | undefined = process.env.AWS_ENDPOINT_URL): boolean {
@@ -32,7 +32,7 @@ export async function ensureLocalTables(tables: TableNames, client = new DynamoD
   for (const tableName of Object.values(tables)) {
     if (await tableExists(client, tableName)) continue;
     try {
-      await createTable(client, tableName);
+      await createTable(client, tableName, { tenantIndex: tableName === tables.telemetry });
       created.push(tableName);
     } catch (error) {
       // Another process (a second instance starting beside this one) created it first.
@@ -42,8 +42,12 @@ export async function ensureLocalTables(tables: TableNames, client = new DynamoD
   return created;
 }
 
-/** One table with keyroll's key schema (string `pk`/`sk`), billed per request. */
-export async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+/**
+ * One table with keyroll's key schema (string `pk`/`sk`), billed per request.
+ * @param options.tenantIndex add the telemetry table's index by tenant. @default false
+ */
+export async function createTable(client: DynamoDBClient, tableName: string, options: { tenantIndex?: boolean } = {}): Promise<void> {
+  const index = TELEMETRY_TENANT_INDEX;
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
@@ -51,11 +55,26 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
       AttributeDefinitions: [
         { AttributeName: TABLE_KEY_SCHEMA.partitionKey, AttributeType: 'S' },
         { AttributeName: TABLE_KEY_SCHEMA.sortKey, AttributeType: 'S' },
+        ...(options.tenantIndex ? [{ AttributeName: index.partitionKey, AttributeType: 'S' as const }] : []),
       ],
       KeySchema: [
         { AttributeName: TABLE_KEY_SCHEMA.partitionKey, KeyType: 'HASH' },
         { AttributeName: TABLE_KEY_SCHEMA.sortKey, KeyType: 'RANGE' },
       ],
+      ...(options.tenantIndex
+        ? {
+            GlobalSecondaryIndexes: [
+              {
+                IndexName: index.name,
+                KeySchema: [
+                  { AttributeName: index.partitionKey, KeyType: 'HASH' },
+                  { AttributeName: index.sortKey, KeyType: 'RANGE' },
+                ],
+                Projection: { ProjectionType: 'ALL' },
+              },
+            ],
+          }
+        : {}),
     }),
   );
 }

@@ -23,3 +23,6 @@ export function tableNamesFromEnv(env: NodeJS.ProcessEnv = process.env): TableNa
 
 /** Every table has the same string `pk`/`sk` key schema; the stacks declare the same shape. */
 export const TABLE_KEY_SCHEMA = { partitionKey: 'pk', sortKey: 'sk', ttlAttribute: 'ttl' } as const;
+
+/** The telemetry table's index of a whole tenant's readings, newest last (`GET /v1/telemetry`). */
+export const TELEMETRY_TENANT_INDEX = { name: 'byTenant', partitionKey: 'tenant', sortKey: 'sk' } as const;

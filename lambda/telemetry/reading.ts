@@ -15,11 +15,13 @@ export const TELEMETRY_BODY_LIMIT_BYTES = 256 * 1024;
  */
 export const MAX_READING_DEPTH = 32;
 
+export const deviceIdSchema = z
+  .string('must be a string')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be 1-128 letters, digits, dots, colons, slashes, underscores or dashes');
+
 export const readingSchema = z.looseObject(
   {
-    deviceId: z
-      .string('must be a string')
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be 1-128 letters, digits, dots, colons, slashes, underscores or dashes'),
+    deviceId: deviceIdSchema,
     customerId: customerIdSchema.optional(),
     timestamp: z.union([z.iso.datetime({ offset: true }), z.number().finite()], { error: 'must be an ISO-8601 date-time or epoch milliseconds' }).optional(),
   },

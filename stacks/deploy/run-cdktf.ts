@@ -1,11 +1,14 @@
 /**
  * Runs the cdktf CLI the way keyroll needs it: our Terraform CLI configuration, no telemetry or
  * version checks, `--skip-provider-lock` (locking needs the registry) and, for the emulator, its
- * endpoint and dummy credentials. Output streams through, so a deploy shows its progress.
+ * endpoint, dummy credentials and its own output folder. Output goes to `onOutput` (by default
+ * this process's stdout/stderr) as it comes, so a deploy can show its progress.
  */
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { useLocalAwsDefaults } from '../../lambda/cli/local-setup';
+import { emulatorPort, localCdktfOutDir } from '../../lambda/cli/keyroll-dirs';
+import { useLocalAwsDefaultsIfLocal } from '../../lambda/cli/local-setup';
 import { PROJECT_ROOT } from '../deploy-target';
 import { writeTerraformCliConfig } from './terraform-cli-config';
 
@@ -22,7 +25,10 @@ export interface RunCdktfOptions {
    * platform already deployed). Without it cdktf refuses. @default false
    */
   readonly withoutDependencies?: boolean;
-  /** cdktf's output folder. @default cdktf.out */
+  /**
+   * cdktf's output folder. @default cdktf.out for AWS, `.keyroll/cdktf.out/local/<port>` for the
+   * emulator (see lambda/cli/keyroll-dirs.ts)
+   */
   readonly outputDir?: string;
   /** Called with each chunk of output; defaults to this process's stdout/stderr. */
   readonly onOutput?: (chunk: string) => void;
@@ -44,10 +50,14 @@ export async function runCdktf(options: RunCdktfOptions): Promise<CdktfRun> {
     // Plain line output instead of an interactive spinner: readable in pipelines and logs.
     CI: env.CI ?? '1',
   });
-  if (env.AWS_ENDPOINT_URL) useLocalAwsDefaults(env.AWS_ENDPOINT_URL, env);
+  const local = useLocalAwsDefaultsIfLocal(env);
+  const outputDir = options.outputDir ?? (local ? localCdktfOutDir(emulatorPort(env.AWS_ENDPOINT_URL!)) : undefined);
+  if (local && outputDir) forgetBackends(outputDir);
+  // cdktf creates the output folder itself, but not its parents.
+  if (outputDir) fs.mkdirSync(path.dirname(path.resolve(PROJECT_ROOT, outputDir)), { recursive: true });
   const stacks = options.stacks?.length ? [...options.stacks] : ['*'];
   const args = [options.command, ...(options.command === 'synth' ? [] : stacks)];
-  if (options.outputDir) args.push('--output', options.outputDir);
+  if (outputDir) args.push('--output', outputDir);
   if (options.command === 'deploy' || options.command === 'destroy') args.push('--auto-approve');
   if (options.withoutDependencies) args.push('--ignore-missing-stack-dependencies');
   if (options.command !== 'synth') args.push('--skip-provider-lock');
@@ -66,4 +76,19 @@ export async function runCdktf(options: RunCdktfOptions): Promise<CdktfRun> {
     child.once('close', (code) => resolve(code ?? 1));
   });
   return { exitCode, output };
+}
+
+/**
+ * Local runs only: removes Terraform's record of each stack's backend (`.terraform/terraform.tfstate`
+ * in the stack's folder), so `terraform init` configures the backend as new. The local state folder
+ * legitimately changes (another emulator port, KEYROLL_STATE_DIR), and Terraform would otherwise
+ * stop with "Backend configuration changed" and ask to migrate state that describes an emulator
+ * long gone. Never for AWS: there a changed backend is Terraform's migration decision to ask about.
+ */
+export function forgetBackends(outputDir: string): void {
+  const stacksDir = path.join(outputDir, 'stacks');
+  if (!fs.existsSync(stacksDir)) return;
+  for (const stack of fs.readdirSync(stacksDir)) {
+    fs.rmSync(path.join(stacksDir, stack, '.terraform', 'terraform.tfstate'), { force: true });
+  }
 }

@@ -28,7 +28,7 @@ describe('ApiKey', () => {
     const json = JSON.parse(synthesized);
     const rule = Object.values(json.resource.aws_iot_topic_rule as Record<string, any>)[0];
     expect(rule.name).toBe('acme_sensors');
-    expect(rule.sql).toBe("SELECT * FROM 'acme/sensors/+'");
+    expect(rule.sql).toBe("SELECT *, CASE isUndefined(deviceId) WHEN true THEN topic(3) ELSE deviceId END AS deviceId FROM 'acme/sensors/+'");
     expect(rule.http[0].url).toMatch(/function_url\}v1\/telemetry$/);
     const header = rule.http[0].http_header.find((h: { key: string }) => h.key === 'x-api-key');
     // `$${` so that Terraform emits a literal `${get_secret(…)}` for IoT, with the ARNs filled in.
@@ -49,7 +49,36 @@ describe('ApiKey', () => {
     const json = JSON.parse(Testing.synth(keysStack));
     expect(json.resource.aws_iot_topic_rule).toBeUndefined();
     const spec = JSON.parse((Object.values(json.resource.aws_dynamodb_table_item)[0] as { item: string }).item);
-    expect(spec.inlineConsumers.L[0].M).toMatchObject({ ruleName: { S: 'legacy' }, headerName: { S: 'x-tlm-key' }, sql: { S: "SELECT * FROM 'l/+'" } });
+    expect(spec.inlineConsumers.L[0].M).toMatchObject({
+      ruleName: { S: 'legacy' },
+      headerName: { S: 'x-tlm-key' },
+      sql: { S: "SELECT *, CASE isUndefined(deviceId) WHEN true THEN topic(2) ELSE deviceId END AS deviceId FROM 'l/+'" },
+    });
+  });
+
+  it('gives both consumer modes the same SQL for the same topic', () => {
+    const topic = 'acme/+/readings/#';
+    const json = JSON.parse(
+      Testing.synth(
+        testApp([
+          { ...telemetryKey, consumers: [{ type: 'iot-rule', ruleName: 'by_reference', topic }] },
+          { ...telemetryKey, name: 'inline', consumers: [{ type: 'iot-rule', ruleName: 'by_inline', topic, mode: 'inline' }] },
+        ]).keysStack,
+      ),
+    );
+    const reference = Object.values(json.resource.aws_iot_topic_rule as Record<string, { sql: string }>)[0].sql;
+    const specs = Object.values(json.resource.aws_dynamodb_table_item as Record<string, { item: string }>).map((i) => JSON.parse(i.item));
+    const inline = specs.find((spec) => spec.inlineConsumers.L.length > 0).inlineConsumers.L[0].M.sql.S;
+    expect(reference).toBe(inline);
+    expect(inline).toContain('THEN topic(2) ELSE');
+  });
+
+  it('changes the spec, and so its digest, when an inline consumer\'s topic or URL does', () => {
+    const itemOf = (consumer: object) =>
+      (Object.values(JSON.parse(Testing.synth(testApp([{ ...telemetryKey, consumers: [consumer as never] }]).keysStack)).resource.aws_dynamodb_table_item)[0] as { item: string }).item;
+    const base = { type: 'iot-rule', ruleName: 'legacy', topic: 'l/+', mode: 'inline' };
+    const items = [itemOf(base), itemOf({ ...base, topic: 'm/+' }), itemOf({ ...base, url: 'https://elsewhere.example.com/in' })];
+    expect(new Set(items).size).toBe(3);
   });
 
   it("tags the secret with the key it holds, and grants the provisioner nothing per key (the platform's grants go by that tag)", () => {
@@ -116,27 +145,40 @@ describe('ApiKey', () => {
   });
 
   it.each<[string, Partial<ApiKeyProps>, RegExp]>([
-    ['a bad environment', { environment: 'prod' as never }, /`environment` must be one of production, staging, development/],
-    ['more than 10 tags', { tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }, /`tags` must hold at most 10 tags/],
-    ['no permissions', { permissions: [] }, /`permissions` must hold at least one permission/],
-    ['a grace under IoT’s 15-minute cache for a reference consumer', { rotation: { everyDays: 7, graceMinutes: 5 } }, /graceMinutes` is 5.*at least 15/],
-    ['a name that cannot name AWS resources', { name: 'Sensors Key' }, /`name` must be 1-63 lowercase/],
-    ['an expiry in the past', { expiresAt: '2020-01-01T00:00:00Z' }, /`expiresAt` is in the past/],
-    ['a misspelt prop', { permision: ['x:y'] } as never, /unknown prop\(s\) `permision`/],
+    ['a bad environment', { environment: 'prod' as never }, /`environment` is "prod" — must be one of production, staging, development/],
+    ['more than 10 tags', { tags: Array.from({ length: 11 }, (_, i) => `t${i}`) }, /`tags` is \["t0",.*"t10"\] — must hold at most 10 tags/],
+    ['no permissions', { permissions: [] }, /`permissions` is \[\] — must hold at least one permission/],
+    ['a misspelt permission', { permissions: ['telemetry:wrte'] }, /`permissions\[0\]` is "telemetry:wrte", which is not a known permission — did you mean "telemetry:write"\?/],
+    ['a grace under IoT’s 15-minute cache for a reference consumer', { rotation: { everyDays: 7, graceMinutes: 5 } }, /`rotation.graceMinutes` is 5.*at least 15/],
+    ['a name that cannot name AWS resources', { name: 'Sensors Key' }, /`name` is "Sensors Key" — did you mean "sensors-key"\? It must be 1-63 lowercase .*AWS resource names/],
+    ['an expiry in the past', { expiresAt: '2020-01-01T00:00:00Z' }, /`expiresAt` is "2020-01-01T00:00:00Z", which is in the past/],
+    ['a misspelt prop', { permision: ['x:y'] } as never, /`permision` is not a field of a key — did you mean "permissions"\?/],
+    [
+      'a consumer topic without a wildcard',
+      { consumers: [{ type: 'iot-rule', ruleName: 'r', topic: 'acme/telemetry' }] },
+      /`consumers\[0\].topic` is "acme\/telemetry" — must have a `\+` \(or a final `#`\) at the level that names the device, e\.g\. acme\/telemetry\/\+: a reading without its own deviceId takes it from that level of the topic/,
+    ],
+    ['a consumer topic with a wildcard inside a level', { consumers: [{ type: 'iot-rule', ruleName: 'r', topic: 'acme/dev+' }] }, /`consumers\[0\].topic` is "acme\/dev\+" — must use `\+` only as a whole level/],
+    ['a consumer topic with `#` before its end', { consumers: [{ type: 'iot-rule', ruleName: 'r', topic: 'acme/#/x', mode: 'inline' }] }, /`consumers\[0\].topic` is "acme\/#\/x" — must use `#` only as the whole last level/],
   ])('refuses %s at synth with the key named', (_, change, message) => {
     expect(() => testApp([{ ...telemetryKey, ...change }])).toThrow(message);
     expect(() => testApp([{ ...telemetryKey, ...change }])).toThrow(/ApiKey "acme\//);
   });
 
+  it('lists every problem of a key at once', () => {
+    const bad = { ...telemetryKey, environment: 'qa' as never, tags: Array.from({ length: 11 }, (_, i) => `t${i}`), expiresAt: '2020-01-01T00:00:00Z' };
+    expect(() => testApp([bad])).toThrow(/`environment`[\s\S]*`tags`[\s\S]*`expiresAt`/);
+  });
+
   it('accepts a short grace when every consumer is inline', () => {
     expect(() =>
-      testApp([{ ...telemetryKey, rotation: { everyDays: 7, graceMinutes: 5 }, consumers: [{ type: 'iot-rule', ruleName: 'r', topic: 't', mode: 'inline' }] }]),
+      testApp([{ ...telemetryKey, rotation: { everyDays: 7, graceMinutes: 5 }, consumers: [{ type: 'iot-rule', ruleName: 'r', topic: 't/+', mode: 'inline' }] }]),
     ).not.toThrow();
   });
 
   it('refuses duplicate key names and a rule shared by two keys', () => {
-    expect(() => testApp([telemetryKey, telemetryKey])).toThrow(/declared twice/);
-    expect(() => testApp([telemetryKey, { ...telemetryKey, name: 'other' }])).toThrow(/consumer of both/);
+    expect(() => testApp([telemetryKey, telemetryKey])).toThrow(/acme\/sensors is declared twice/);
+    expect(() => testApp([telemetryKey, { ...telemetryKey, name: 'other' }])).toThrow(/ApiKey "acme\/other": `consumers\[0\].ruleName` is "acme_sensors", already the rule of acme\/sensors/);
   });
 
   it('synthesizes no key material', () => {

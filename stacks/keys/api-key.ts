@@ -10,10 +10,11 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
 import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
-import { Fn } from 'cdktf';
+import { Fn, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { DEFAULT_RATE_LIMIT } from '../../lambda/keys/key-record';
 import { RULE_OWNER_TAG, ruleOwnerTagValue } from '../../lambda/provision/consumers/iot-rule-inline';
+import { consumerRuleSql, RULE_SQL_VERSION } from '../../lambda/provision/consumers/rule-sql';
 import { type InlineIotRule, type KeySpec, specItemKey } from '../../lambda/provision/key-spec';
 import { TABLE_KEY_SCHEMA } from '../../lambda/store/table-names';
 import { type ApiKeyProps, DEFAULT_HEADER_NAME, validateApiKeyProps } from './api-key-props';
@@ -24,6 +25,13 @@ export interface ApiKeyConstructProps extends ApiKeyProps {
   readonly platform: KeyPlatform;
   /** Days a deleted key's secret can be restored. 0 deletes at once (the emulator). @default 7 */
   readonly secretRecoveryDays?: number;
+  /**
+   * The permissions the key's tenant declares for its own services: the key may hold only these
+   * and keyroll's own. @default none declared (see `unknownPermissions`)
+   */
+  readonly declaredPermissions?: readonly string[];
+  /** Resources the key is issued after, e.g. its tenant's declared permissions. @default [] */
+  readonly issueAfter?: readonly ITerraformDependable[];
 }
 
 export class ApiKey extends Construct {
@@ -34,8 +42,8 @@ export class ApiKey extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiKeyConstructProps) {
     super(scope, id);
-    const { platform, secretRecoveryDays, ...declared } = props;
-    validateApiKeyProps(declared);
+    const { platform, secretRecoveryDays, declaredPermissions, issueAfter, ...declared } = props;
+    validateApiKeyProps(declared, { declaredPermissions });
     const consumers = (props.consumers ?? []).map((consumer) => ({
       ...consumer,
       mode: consumer.mode ?? 'reference',
@@ -47,8 +55,8 @@ export class ApiKey extends Construct {
       .map((c) => ({
         type: 'iot-rule-inline',
         ruleName: c.ruleName,
-        sql: `SELECT * FROM '${c.topic}'`,
-        sqlVersion: '2016-03-23',
+        sql: consumerRuleSql(c.topic),
+        sqlVersion: RULE_SQL_VERSION,
         url: c.url,
         headerName: c.headerName,
         description: `keyroll: telemetry for ${props.tenant}/${props.name}; the provisioner writes the key into ${c.headerName}`,
@@ -88,7 +96,7 @@ export class ApiKey extends Construct {
       lifecycleScope: 'CRUD',
       // Ids and ARNs only: this input and the result are kept in Terraform state.
       input: Fn.jsonencode({ tenant: props.tenant, name: props.name, secretArn: this.secret.arn, specDigest: Fn.sha256(this.spec.item) }),
-      dependsOn: [this.spec, this.secret],
+      dependsOn: [this.spec, this.secret, ...(issueAfter ?? [])],
     });
 
     for (const consumer of consumers.filter((c) => c.mode === 'reference')) {

@@ -8,11 +8,13 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IotTopicRule } from '@cdktf/provider-aws/lib/iot-topic-rule';
 import { Fn, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
+import { consumerRuleSql, RULE_SQL_VERSION } from '../../lambda/provision/consumers/rule-sql';
 import { assumeRolePolicy, policyDocument, secretKmsGrant } from '../platform/iam-policy';
 import { iotRuleRoleName } from './resource-names';
 
 export interface IotRuleReferenceProps {
   readonly ruleName: string;
+  /** MQTT topic filter with a wildcard at the device's level; see consumerRuleSql. */
   readonly topic: string;
   readonly url: string;
   readonly headerName: string;
@@ -63,8 +65,9 @@ export class IotRuleReference extends Construct {
     this.rule = new IotTopicRule(this, 'rule', {
       name: props.ruleName,
       enabled: true,
-      sql: `SELECT * FROM '${props.topic}'`,
-      sqlVersion: '2016-03-23',
+      // The same SQL an inline rule gets: the reading, with deviceId from the topic when it has none.
+      sql: consumerRuleSql(props.topic),
+      sqlVersion: RULE_SQL_VERSION,
       http: [
         {
           url: props.url,

@@ -5,7 +5,7 @@
  */
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { Construct } from 'constructs';
-import { TABLE_KEY_SCHEMA, type TableNames, tableNamesFromEnv } from '../../lambda/store/table-names';
+import { TABLE_KEY_SCHEMA, TELEMETRY_TENANT_INDEX, type TableNames, tableNamesFromEnv } from '../../lambda/store/table-names';
 
 export interface KeyTablesProps {
   /** @default the service's defaults: keyroll-keys, keyroll-rate-limits, keyroll-telemetry */
@@ -27,7 +27,7 @@ export class KeyTables extends Construct {
     super(scope, id);
     this.names = props.names ?? tableNamesFromEnv({});
     const protect = props.protect ?? true;
-    const table = (tableId: string, name: string, pointInTimeRecovery: boolean) =>
+    const table = (tableId: string, name: string, pointInTimeRecovery: boolean, tenantIndex = false) =>
       new DynamodbTable(this, tableId, {
         name,
         billingMode: 'PAY_PER_REQUEST',
@@ -36,7 +36,20 @@ export class KeyTables extends Construct {
         attribute: [
           { name: TABLE_KEY_SCHEMA.partitionKey, type: 'S' },
           { name: TABLE_KEY_SCHEMA.sortKey, type: 'S' },
+          ...(tenantIndex ? [{ name: TELEMETRY_TENANT_INDEX.partitionKey, type: 'S' }] : []),
         ],
+        ...(tenantIndex
+          ? {
+              globalSecondaryIndex: [
+                {
+                  name: TELEMETRY_TENANT_INDEX.name,
+                  hashKey: TELEMETRY_TENANT_INDEX.partitionKey,
+                  rangeKey: TELEMETRY_TENANT_INDEX.sortKey,
+                  projectionType: 'ALL',
+                },
+              ],
+            }
+          : {}),
         // Retired secret pointers and old rate-limit windows expire on their own.
         ttl: { attributeName: TABLE_KEY_SCHEMA.ttlAttribute, enabled: true },
         pointInTimeRecovery: { enabled: pointInTimeRecovery },
@@ -47,6 +60,7 @@ export class KeyTables extends Construct {
     this.keys = table('keys', this.names.keys, true);
     // Rate-limit windows live seconds to minutes: restoring them would be meaningless.
     this.rateLimits = table('rate-limits', this.names.rateLimits, false);
-    this.telemetry = table('telemetry', this.names.telemetry, true);
+    // Indexed by tenant too, for a tenant's latest readings across devices.
+    this.telemetry = table('telemetry', this.names.telemetry, true, true);
   }
 }

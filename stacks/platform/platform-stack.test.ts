@@ -91,10 +91,13 @@ describe('PlatformStack', () => {
     // The provisioner's grants cover every declared key at once (by tag, see
     // provisioner-grants.ts), so its resources are patterns. Each pattern must come with a
     // condition, except reading rules and their tags (how the provisioner tells a missing rule from
-    // one that is not its own) and listing rules (IAM has no resource-level permission for it).
+    // one that is not its own), listing rules (IAM has no resource-level permission for it), and
+    // the service confirming topic rule destinations (it checks the account, region and URL itself:
+    // a destination's ARN is a random id, known only once IoT sends the confirmation).
     const unconditioned: Record<string, string[]> = {
       '*': ['iot:ListTopicRules'],
       'arn:aws:iot:eu-west-1:${data.aws_caller_identity.account.account_id}:rule/*': ['iot:GetTopicRule', 'iot:ListTagsForResource'],
+      'arn:aws:iot:eu-west-1:${data.aws_caller_identity.account.account_id}:ruledestination/http/*': ['iot:ConfirmTopicRuleDestination', 'iot:UpdateTopicRuleDestination'],
     };
     const json = JSON.parse(synthesized());
     for (const policy of Object.values(json.resource.aws_iam_role_policy as Record<string, { policy: string }>)) {

@@ -10,6 +10,7 @@ import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DEFAULT_SERVICE_RESERVED_CONCURRENCY, type DeployTarget } from '../deploy-target';
 import { KeyrollStack } from '../keyroll-stack';
+import { TELEMETRY_TENANT_INDEX } from '../../lambda/store/table-names';
 import { type Grant, policyDocument } from './iam-policy';
 import { KeyTables } from './key-tables';
 import { NodeFunction } from './node-function';
@@ -63,6 +64,14 @@ export class PlatformStack extends KeyrollStack {
         },
         { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [this.tables.rateLimits.arn] },
         { actions: ['dynamodb:PutItem', 'dynamodb:BatchWriteItem'], resources: [this.tables.telemetry.arn] },
+        // GET /v1/telemetry: one device's readings, or the tenant's through its index.
+        { actions: ['dynamodb:Query'], resources: [this.tables.telemetry.arn, `${this.tables.telemetry.arn}/index/${TELEMETRY_TENANT_INDEX.name}`] },
+        // IoT delivers to the function URL only once its topic rule destination is confirmed; the
+        // service confirms (and enables) its own, and nothing else (see topic-rule-destinations.ts).
+        {
+          actions: ['iot:ConfirmTopicRuleDestination', 'iot:UpdateTopicRuleDestination'],
+          resources: [`arn:aws:iot:${target.region}:${accountId}:ruledestination/http/*`],
+        },
       ),
     });
     // The service authenticates every request by API key itself.

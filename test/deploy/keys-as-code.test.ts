@@ -28,7 +28,8 @@ const keysFile = path.join(work, 'keys.yaml');
 const outputDir = path.join(work, 'cdktf.out');
 const stateDir = path.join(work, 'state');
 const outputs: string[] = [];
-const example = parse(fs.readFileSync(path.join(__dirname, '..', '..', 'stacks', 'keys.yaml'), 'utf8'));
+// The example declares no permissions of acme's own; the test does, to see that item deployed too.
+const example = { ...parse(fs.readFileSync(path.join(__dirname, '..', '..', 'stacks', 'keys.yaml'), 'utf8')), permissions: ['customers:read', 'billing:read'] };
 const tables = tableNamesFromEnv({});
 const secrets = new SecretsManagerClient({});
 const iot = new IoTClient({});
@@ -150,7 +151,10 @@ describe('cdktf deploy of the example app', () => {
     expect(records.map((item) => item.sk).sort()).toEqual(names);
     for (const record of records) expect(record.keyId).toBe((await secretOf(String(record.sk))).keyId);
     // Key records, and the markers that make each usage write count once (see dynamodb-usage.ts).
-    expect((await partition('TENANT#acme')).every((item) => /^(KEY|USAGE)#/.test(String(item.sk)))).toBe(true);
+    // Plus the tenant's declared permissions, which Terraform writes for the key service to read.
+    const tenantItems = await partition('TENANT#acme');
+    expect(tenantItems.every((item) => /^(KEY|USAGE)#/.test(String(item.sk)) || item.sk === 'PERMISSIONS')).toBe(true);
+    expect(tenantItems.find((item) => item.sk === 'PERMISSIONS')).toEqual({ pk: 'TENANT#acme', sk: 'PERMISSIONS', kind: 'permissions', permissions: example.permissions });
   });
 
   it('confines the deployed key service to the key and secret partitions of the keys table', async () => {

@@ -17,6 +17,7 @@ import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } fr
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Environment } from '../../lambda/keys/environments';
 import { KeyManager } from '../../lambda/manage/key-manager';
+import { consumerRuleSql, RULE_SQL_VERSION } from '../../lambda/provision/consumers/rule-sql';
 import { type InlineIotRule, type KeySecretValue, type KeySpec, type ProvisionInput, specItemKey } from '../../lambda/provision/key-spec';
 import { provisionedKeyItemKey } from '../../lambda/provision/provisioned-key';
 import { createProvisioner, type Provisioner, type ProvisionerOptions } from '../../lambda/provision/provisioner';
@@ -146,12 +147,13 @@ export function specOf(overrides: Partial<KeySpec> = {}): KeySpec {
   };
 }
 
+/** An inline consumer as api-key.ts declares one. */
 export function inlineRule(overrides: Partial<InlineIotRule> = {}): InlineIotRule {
   return {
     type: 'iot-rule-inline',
     ruleName: uniqueName('telemetry_rule'),
-    sql: "SELECT * FROM 'devices/+/telemetry'",
-    sqlVersion: '2016-03-23',
+    sql: consumerRuleSql('devices/+/telemetry'),
+    sqlVersion: RULE_SQL_VERSION,
     url: TELEMETRY_URL,
     headerName: 'x-api-key',
     ...overrides,

@@ -204,8 +204,8 @@ describe('inline consumers', () => {
     expect(await fx.ruleTags(rule.ruleName)).toEqual({ 'keyroll:key': `acme/${spec.name}` });
   });
 
-  it('writes the key into an existing rule tagged for this key and keeps everything else it has', async () => {
-    const rule = inlineRule();
+  it('rebuilds an existing rule tagged for this key from the spec, keeping only its disabled switch', async () => {
+    const rule = inlineRule({ description: 'readings to keyroll' });
     const spec = specOf({ inlineConsumers: [rule] });
     const existing = {
       sql: "SELECT temperature FROM 'plant/+/readings'",
@@ -218,24 +218,18 @@ describe('inline consumers', () => {
       ],
       errorAction: { republish: { topic: 'errors/readings', roleArn: 'arn:aws:iam::123456789012:role/iot-republish' } },
     };
-    // Handed over deliberately: tagged for the key by whoever owns the rule.
+    // Handed over deliberately: tagged for the key by whoever owns the rule, which makes it keyroll's to define.
     await fx.createRule(rule.ruleName, existing, `keyroll%3Akey=acme%2F${spec.name}`);
 
     const { result, secret } = await provisioned(spec);
 
     const after = (await fx.getRule(rule.ruleName))!;
     expect(result.inlineRuleArns).toEqual([after.ruleArn]);
-    expect(after.rule).toMatchObject({
-      sql: existing.sql,
-      description: existing.description,
-      ruleDisabled: true,
-      awsIotSqlVersion: '2015-10-08',
-      errorAction: existing.errorAction,
-      actions: [
-        existing.actions[0],
-        { http: { ...existing.actions[1].http, headers: [{ key: 'x-source', value: 'plant-7' }, { key: 'x-api-key', value: secret.apiKey }] } },
-      ],
-    });
+    expect(after.rule).toMatchObject({ sql: rule.sql, description: rule.description, ruleDisabled: true, awsIotSqlVersion: rule.sqlVersion });
+    expect(after.rule!.actions).toEqual([
+      { http: { url: TELEMETRY_URL, headers: [{ key: 'x-api-key', value: secret.apiKey }, { key: 'content-type', value: 'application/json' }] } },
+    ]);
+    expect(after.rule!.errorAction ?? {}).toEqual({});
   });
 
   it('deletes a rule the spec no longer declares, and keeps writing the others', async () => {

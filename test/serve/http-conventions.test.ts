@@ -20,7 +20,7 @@ describe('405 Method Not Allowed', () => {
     ['PUT', base, 'GET, HEAD, POST'],
     ['POST', `${base}/key_AAAAAAAAAAAAAAAAAAAA`, 'DELETE, GET, HEAD, PATCH'],
     ['GET', `${base}/key_AAAAAAAAAAAAAAAAAAAA/regenerate`, 'POST'],
-    ['GET', '/v1/telemetry', 'POST'],
+    ['PUT', '/v1/telemetry', 'GET, HEAD, POST'],
     ['DELETE', '/v1/whoami', 'GET, HEAD'],
     ['PATCH', '/auth/acme/apiKeys/key_AAAAAAAAAAAAAAAAAAAA', 'DELETE, GET, HEAD'],
   ])('%s %s answers 405 with Allow: %s', async (method, path, allow) => {
@@ -72,7 +72,7 @@ describe('permission names', () => {
     expect(response.body.error.code).toBe('VALIDATION_ERROR');
     expect(response.body.error.message).toContain('`body.permissions.1` is `telemetry:wrte`, which is not a known permission');
     expect(response.body.error.message).toContain('Did you mean `telemetry:write`?');
-    expect(response.body.error.message).toContain('keys:manage, telemetry:*, telemetry:write');
+    expect(response.body.error.message).toContain('keys:manage, telemetry:*, telemetry:read, telemetry:write');
     const { id } = (await harness.call('POST', base, { key: owner, body: newKey })).body;
     const patched = await harness.call('PATCH', `${base}/${id}`, { key: owner, body: { permissions: ['telemtry:write'] } });
     expect([patched.status, patched.body.error.message]).toEqual([400, expect.stringContaining('Did you mean `telemetry:write`?')]);

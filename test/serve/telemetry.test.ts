@@ -112,3 +112,53 @@ describe('POST /v1/telemetry', () => {
     expect(await storedReadings('odd')).toEqual([{ deviceId: 'odd', big: null, '': { '': '' }, n: null }]);
   });
 });
+
+describe('GET /v1/telemetry', () => {
+  const post = (key: string, body: unknown) => harness.call('POST', '/v1/telemetry', { key, body });
+
+  it("returns the tenant's latest readings newest first, for one device or all, within limit", async () => {
+    const tenantWriter = (await harness.issue('readback', { permissions: ['telemetry:write'] })).key;
+    const reader = (await harness.issue('readback', { permissions: ['telemetry:read'] })).key;
+    for (const [deviceId, n] of [['rb-1', 1], ['rb-2', 2], ['rb-1', 3]] as const) {
+      expect((await post(tenantWriter, { deviceId, n })).status).toBe(202);
+      // Readings are ordered by the time they arrived, to the millisecond.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const all = await harness.call('GET', '/v1/telemetry', { key: reader });
+    expect(all.status).toBe(200);
+    expect(all.body.readings.map((r: { reading: { n: number } }) => r.reading.n)).toEqual([3, 2, 1]);
+    expect(all.body.readings[0]).toMatchObject({ deviceId: 'rb-1', customerId: null, receivedAt: expect.any(String), reading: { deviceId: 'rb-1', n: 3 } });
+    const device = await harness.call('GET', '/v1/telemetry?deviceId=rb-1&limit=1', { key: reader });
+    expect(device.body.readings.map((r: { reading: { n: number } }) => r.reading.n)).toEqual([3]);
+    // Another tenant's reader sees none of them.
+    const stranger = (await harness.issue('elsewhere', { permissions: ['telemetry:read'] })).key;
+    expect((await harness.call('GET', '/v1/telemetry', { key: stranger })).body.readings).toEqual([]);
+  });
+
+  it("shows a customer-scoped reader only its customer's readings", async () => {
+    const tenantWriter = (await harness.issue('scoped', { permissions: ['telemetry:write'] })).key;
+    await post(tenantWriter, [{ deviceId: 'c-1', customerId: 'cust-a', n: 1 }, { deviceId: 'c-1', customerId: 'cust-b', n: 2 }]);
+    const reader = (await harness.issue('scoped', { permissions: ['telemetry:read'], customerId: 'cust-a' })).key;
+    for (const path of ['/v1/telemetry', '/v1/telemetry?deviceId=c-1']) {
+      const readings = (await harness.call('GET', path, { key: reader })).body.readings;
+      expect(readings.map((r: { customerId: string }) => r.customerId)).toEqual(['cust-a']);
+    }
+  });
+
+  it.each([
+    ['?limit=0', 'query.limit'],
+    ['?deviceId=has%20space', 'query.deviceId'],
+    ['?device=x', 'device'],
+  ])('VALIDATION_ERROR for %s', async (query, field) => {
+    const reader = (await harness.issue('acme', { permissions: ['telemetry:read'] })).key;
+    const response = await harness.call('GET', `/v1/telemetry${query}`, { key: reader });
+    expect([response.status, response.body.error.code]).toEqual([400, 'VALIDATION_ERROR']);
+    expect(response.body.error.message).toContain(field);
+  });
+
+  it('needs telemetry:read: telemetry:write alone is not enough', async () => {
+    const response = await harness.call('GET', '/v1/telemetry', { key: writer });
+    expect([response.status, response.body.error.code]).toEqual([403, 'INSUFFICIENT_PERMISSIONS']);
+    expect(response.body.error.message).toContain('`telemetry:read`');
+  });
+});

@@ -19,6 +19,10 @@ export interface HarnessOptions {
   /** Share tables with another harness (two instances of one deployment). */
   readonly tables?: TableNames;
   readonly service?: Omit<ServiceOptions, 'config'>;
+  /** @default 0 (a free port) */
+  readonly port?: number;
+  /** Where IoT rules post to this service (its topic rule destination). @default https://localhost:8787/v1/telemetry */
+  readonly telemetryUrl?: string;
 }
 
 export interface Harness {
@@ -49,9 +53,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const tables = options.tables ?? uniqueTables();
   await ensureLocalTables(tables, new DynamoDBClient({}));
   const environment = options.environment ?? 'production';
-  const server = await startServer(0, {
+  const server = await startServer(options.port ?? 0, {
     ...options.service,
-    config: { environment, extraKeyHeaders: ['x-tlm-key'], tables },
+    config: { environment, extraKeyHeaders: ['x-tlm-key'], tables, ...(options.telemetryUrl ? { telemetryUrl: options.telemetryUrl } : {}) },
   });
   const manager = new KeyManager({ store: new DynamoDbKeyStore(createDocumentClient(), tables.keys) });
   return {

@@ -26,10 +26,14 @@ export function portTaken(port: number): CliError {
 export async function serveCommand(options: { port?: number } = {}): Promise<void> {
   await ensureTablesIfLocal((line) => process.stderr.write(`${line}\n`));
   const port = options.port ?? portFromEnv();
+  // The service's own telemetry URL (its IoT topic rule destination) defaults from PORT.
+  if (options.port !== undefined) process.env.PORT = String(port);
   const server = await startServer(port, {}, process.env.HOST ?? '127.0.0.1').catch((error: unknown) => {
     throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portTaken(port) : error;
   });
   process.stderr.write(`keyroll is serving at ${server.url} (environment ${process.env.KEYROLL_ENVIRONMENT || 'production'})\n`);
+  // A service started after the deploy missed IoT's confirmation of its destination: ask again.
+  void server.service.deps.destinations.requestFreshConfirmations();
   await untilInterrupted();
   await server.stop();
 }

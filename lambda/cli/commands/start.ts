@@ -1,71 +1,165 @@
 /**
  * `keyroll start` (the README's run command): the emulator, the example app deployed to it, the
  * service and a first admin key for tenant `acme`, all in one foreground process, then what to try.
+ * Repeatable: one run per checkout at a time (the run file), a taken port said before any slow
+ * work, and nothing left behind on exit (the emulator's state goes with it).
  */
-import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { startLocalAws } from '../../local-aws';
-import { startServer } from '../../serve/node-server';
+import { LocalAwsError, type LocalAws, startLocalAws } from '../../local-aws';
+import { type RunningServer, startServer } from '../../serve/node-server';
+import { CliError } from '../cli-error';
+import { clearLocalState, PROJECT_ROOT, stateDirFromEnv } from '../keyroll-dirs';
 import { ensureTablesIfLocal, useLocalAwsDefaults } from '../local-setup';
-import { untilInterrupted } from '../until-interrupted';
+import { freePortNear, reservePort } from '../port-reservation';
+import { claimRunFile } from '../run-file';
+import { startGuide } from '../start-guide';
+import { listenForInterrupt } from '../until-interrupted';
 import { bootstrapKey } from './bootstrap';
-import { portFromEnv } from './serve';
+import { portFromEnv, portTaken } from './serve';
 
 const TENANT = 'acme';
+/** The README's emulator port, used when free, so the printed commands match the README's. */
+export const DEFAULT_EMULATOR_PORT = 4566;
+const HOST = '127.0.0.1';
+const CHILD_STOP_GRACE_MS = 10_000;
 
-const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
-
-/** Deploys the example app with the stacks' own runner, in a child process (cdktf stays in stacks/). */
-function deployExampleApp(): Promise<void> {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(PROJECT_ROOT, 'stacks', 'deploy', 'main.ts'), 'deploy', '--local'], {
-    cwd: PROJECT_ROOT,
-    stdio: 'inherit',
-    // This emulator lives only as long as this command: so does the state describing it.
-    env: { ...process.env, KEYROLL_STATE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'keyroll-state-')) },
-  });
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code) =>
-      code === 0 ? resolve() : reject(new Error(`Deploying the example app failed (exit ${code}); the output above says why. \`npx keyroll start --no-deploy\` starts without it.`)),
-    );
-  });
+export interface StartOptions {
+  readonly deploy: boolean;
+  /** @default PORT, or 8787 */
+  readonly port?: number;
+  /** Terraform's full output while deploying. */
+  readonly verbose?: boolean;
 }
 
-export async function startCommand(options: { deploy: boolean }): Promise<void> {
-  const say = (line = '') => process.stdout.write(`${line}\n`);
-  say('Starting local AWS (moto) …');
-  const localAws = await startLocalAws({ port: 0, quiet: true });
+/** Thrown when Ctrl-C comes before keyroll is up; the clean-up has run by then. */
+class Interrupted extends Error {}
+
+const say = (line = '') => process.stdout.write(`${line}\n`);
+
+export async function startCommand(options: StartOptions): Promise<void> {
+  // First of all, so Ctrl-C during the slow part still runs the clean-up below.
+  const interrupt = listenForInterrupt();
+  const interrupted = interrupt.received.then((): never => {
+    throw new Interrupted();
+  });
+  interrupted.catch(() => undefined);
+  const cleanUp: (() => unknown)[] = [];
   try {
+    const port = options.port ?? portFromEnv();
+    const environment = process.env.KEYROLL_ENVIRONMENT || 'production';
+    const run = claimRunFile({ environment });
+    cleanUp.push(() => run.release());
+    const reservation = await reservePort(port, HOST);
+    cleanUp.push(() => reservation.release());
+    run.update({ url: `http://${HOST}:${reservation.port}` });
+
+    say('Starting local AWS (moto) …');
+    const localAws = await Promise.race([startEmulator(), interrupted]);
+    // This emulator starts empty, and lives only as long as this command: so does its state.
+    clearLocalState(localAws.port);
+    cleanUp.push(() => clearLocalState(localAws.port));
+    cleanUp.push(() => localAws.stop());
     useLocalAwsDefaults(localAws.endpoint);
+    run.update({ emulatorEndpoint: localAws.endpoint });
+
     if (options.deploy) {
-      say('Deploying the example app (stacks/keys.yaml) to it with cdktf; this takes a minute or two …');
-      await deployExampleApp();
+      say(`Deploying the example app (stacks/keys.yaml) to local AWS at ${localAws.endpoint}; this takes a minute or so …`);
+      await deployExampleApp(reservation.port, options.verbose ?? false, interrupted);
     }
     await ensureTablesIfLocal(say);
-    const server = await startServer(portFromEnv());
-    const { id, key } = await bootstrapKey({ tenant: TENANT, name: 'local owner' });
+    await reservation.release();
+    // The service's telemetry URL (its IoT topic rule destination) comes from PORT, as the deploy's did.
+    process.env.PORT = String(reservation.port);
+    const server: RunningServer = await startServer(reservation.port, {}, HOST).catch((error: unknown) => {
+      throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portTaken(reservation.port) : error;
+    });
+    cleanUp.push(() => server.stop());
+    // IoT asked the deploy's rule destinations to confirm before the service listened: ask again (as serve.ts does).
+    void server.service.deps.destinations.requestFreshConfirmations();
+    const { id, key } = await bootstrapKey({ tenant: TENANT, name: 'local-owner' });
+
+    say();
     say(`Local AWS:   ${localAws.endpoint}`);
-    say(`keyroll:     ${server.url}`);
+    say(`keyroll:     ${server.url} (environment ${environment})`);
     say(`Owner key ${id} for tenant ${TENANT} (every permission, *), shown once:`);
     say(`  export KEY=${key}`);
     say();
-    say('Try:');
-    say(`  curl -s ${server.url}/v1/whoami -H "x-api-key: $KEY"`);
-    say(`  curl -s ${server.url}/v1/tenants/${TENANT}/api-keys -H "x-api-key: $KEY" -H 'content-type: application/json' \\`);
-    say(`    -d '{"name":"sensor fleet","environment":"production","permissions":["telemetry:write"]}'`);
-    say(`  curl -s ${server.url}/v1/tenants/${TENANT}/api-keys -H "x-api-key: $KEY"`);
-    if (options.deploy) {
-      say();
-      say('The deployed keys (stacks/keys.yaml) are in Secrets Manager as keyroll/acme/<name>; the list above shows them.');
-      say(`  AWS_ENDPOINT_URL=${localAws.endpoint} npm run destroy:local   # revokes them`);
-    }
+    const guide = startGuide({
+      url: server.url,
+      port: server.port,
+      emulatorEndpoint: localAws.endpoint,
+      environment,
+      tenant: TENANT,
+      deployed: options.deploy,
+      otherPort: await freePortNear(server.port + 1, HOST),
+      stateDir: stateDirFromEnv(),
+    });
+    for (const line of guide) say(line);
     say();
     say('Press Ctrl-C to stop.');
-    await untilInterrupted();
-    await server.stop();
+    await interrupt.received;
+    say('Stopping …');
+  } catch (error) {
+    if (!(error instanceof Interrupted)) throw error;
+    say('Interrupted before keyroll was up; stopping what had started.');
+    process.exitCode = 130;
   } finally {
-    await localAws.stop();
+    interrupt.stop();
+    for (const step of cleanUp.reverse()) {
+      try {
+        await step();
+      } catch (error) {
+        process.stderr.write(`keyroll: while stopping: ${error instanceof Error ? error.message : String(error)}\n`);
+      }
+    }
   }
+}
+
+/** The README's port when free; a free one when something else holds it. */
+async function startEmulator(): Promise<LocalAws> {
+  try {
+    return await startLocalAws({ port: DEFAULT_EMULATOR_PORT, quiet: true });
+  } catch (error) {
+    if (!(error instanceof LocalAwsError && error.code === 'PORT_IN_USE')) throw error;
+    say(`Port ${DEFAULT_EMULATOR_PORT} is taken (another emulator?), so local AWS takes a free port; the commands below name it.`);
+    return startLocalAws({ port: 0, quiet: true });
+  }
+}
+
+/**
+ * Deploys the example app with the stacks' own runner, in a child process (cdktf stays in stacks/)
+ * with its own process group, so Ctrl-C reaches it through this command, which waits for it.
+ */
+async function deployExampleApp(port: number, verbose: boolean, interrupted: Promise<never>): Promise<void> {
+  const args = [require.resolve('tsx/cli'), path.join(PROJECT_ROOT, 'stacks', 'deploy', 'main.ts'), 'deploy', '--local', ...(verbose ? ['--verbose'] : [])];
+  // PORT: the IoT rules post to the service this command is about to start.
+  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, stdio: 'inherit', detached: true, env: { ...process.env, PORT: String(port) } });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code));
+  });
+  try {
+    const code = await Promise.race([exited, interrupted]);
+    if (code !== 0) {
+      throw new CliError('DEPLOY_FAILED', `Deploying the example app failed (exit ${code}); the lines above say why. \`npx keyroll start --no-deploy\` starts without it.`);
+    }
+  } catch (error) {
+    if (error instanceof Interrupted) await stopChild(child, exited);
+    throw error;
+  }
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<unknown>): Promise<void> {
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  signalGroup('SIGINT');
+  const timer = setTimeout(() => signalGroup('SIGKILL'), CHILD_STOP_GRACE_MS);
+  await exited.catch(() => undefined);
+  clearTimeout(timer);
 }

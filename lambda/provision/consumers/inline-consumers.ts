@@ -1,11 +1,13 @@
-/** A key's inline consumers as a set: the key written into every declared rule, and rules no longer declared deleted. */
+/** A key's inline consumers as a set: every declared rule rebuilt from the spec with the key, and rules no longer declared deleted. */
 import type { IoTClient } from '@aws-sdk/client-iot';
 import type { InlineIotRule } from '../key-spec';
 import { deleteInlineRule, type RuleOwner, writeKeyIntoRule } from './iot-rule-inline';
 
 /**
- * Writes `key` into each rule, one after another, and returns their ARNs in the spec's order.
- * `onWritten` hears of each rule once it holds the key, so a caller can undo exactly those.
+ * Writes each rule as the spec declares it, with `key` (see writeKeyIntoRule), one after another,
+ * and returns their ARNs in the spec's order. Called on every apply, also when the key is kept, so a
+ * changed topic, URL or header reaches the rule. `onWritten` hears of each rule once it holds the
+ * key, so a caller can undo exactly those.
  */
 export async function writeKeyIntoInlineConsumers(
   iot: IoTClient,

@@ -1,55 +1,39 @@
-import { newRulePayload, payloadOfRule, withKeyHeader } from './iot-rule-inline';
+import type { InlineIotRule } from '../key-spec';
+import { rulePayload } from './iot-rule-inline';
 
-const target = { url: 'https://telemetry.example.com/v1/telemetry', headerName: 'x-api-key' };
+const rule: InlineIotRule = {
+  type: 'iot-rule-inline',
+  ruleName: 'acme_legacy',
+  sql: "SELECT *, CASE isUndefined(deviceId) WHEN true THEN topic(3) ELSE deviceId END AS deviceId FROM 'acme/legacy/+'",
+  sqlVersion: '2016-03-23',
+  url: 'https://telemetry.example.com/v1/telemetry',
+  headerName: 'x-api-key',
+  description: 'keyroll: telemetry for acme/legacy',
+};
 
-describe('withKeyHeader', () => {
-  it('sets the header on the HTTP action for the url and leaves every other action and header alone', () => {
-    const payload = {
-      sql: "SELECT * FROM 'devices/+/telemetry'",
-      description: 'forward readings',
-      ruleDisabled: true,
+describe('rulePayload', () => {
+  it('is the whole rule the spec declares, enabled, with the key in its one HTTP action', () => {
+    expect(rulePayload(rule, 'K')).toEqual({
+      sql: rule.sql,
       awsIotSqlVersion: '2016-03-23',
-      actions: [
-        { republish: { topic: 'audit', roleArn: 'arn:aws:iam::1:role/r' } },
-        { http: { url: target.url, confirmationUrl: 'https://telemetry.example.com/', headers: [{ key: 'x-source', value: 'iot' }, { key: 'X-API-KEY', value: 'old' }] } },
-        { http: { url: 'https://elsewhere.example.com/', headers: [{ key: 'x-api-key', value: 'not ours' }] } },
-      ],
-      errorAction: { republish: { topic: 'errors', roleArn: 'arn:aws:iam::1:role/r' } },
-    };
-
-    const next = withKeyHeader(payload, target, 'NEW');
-
-    expect(next).toEqual({
-      ...payload,
-      actions: [
-        payload.actions[0],
-        { http: { ...payload.actions[1].http, headers: [{ key: 'x-source', value: 'iot' }, { key: 'x-api-key', value: 'NEW' }] } },
-        payload.actions[2],
-      ],
-    });
-  });
-
-  it('adds an HTTP action for the url when the rule has none', () => {
-    const next = withKeyHeader({ sql: 's', actions: [{ republish: { topic: 't', roleArn: 'r' } }] }, target, 'NEW');
-    expect(next.actions).toEqual([{ republish: { topic: 't', roleArn: 'r' } }, { http: { url: target.url, headers: [{ key: 'x-api-key', value: 'NEW' }] } }]);
-  });
-});
-
-describe('payloadOfRule', () => {
-  it('keeps every field ReplaceTopicRule takes and drops the read-only ones and an empty errorAction', () => {
-    const rule = { ruleName: 'r', createdAt: new Date(), sql: 's', description: 'd', ruleDisabled: false, awsIotSqlVersion: '2015-10-08', actions: [], errorAction: {} };
-    expect(payloadOfRule(rule)).toEqual({ sql: 's', description: 'd', ruleDisabled: false, awsIotSqlVersion: '2015-10-08', actions: [] });
-  });
-});
-
-describe('newRulePayload', () => {
-  it('creates the rule the spec declares, enabled, with the key in one HTTP action', () => {
-    const rule = { type: 'iot-rule-inline' as const, ruleName: 'r', sql: 's', sqlVersion: '2016-03-23', ...target };
-    expect(newRulePayload(rule, 'K')).toEqual({
-      sql: 's',
-      awsIotSqlVersion: '2016-03-23',
+      description: rule.description,
       ruleDisabled: false,
-      actions: [{ http: { url: target.url, headers: [{ key: 'x-api-key', value: 'K' }] } }],
+      actions: [{ http: { url: rule.url, headers: [{ key: 'x-api-key', value: 'K' }, { key: 'content-type', value: 'application/json' }] } }],
     });
+  });
+
+  it('has no errorAction and no confirmationUrl, whatever an earlier version of the rule had', () => {
+    const payload = rulePayload(rule, 'K');
+    expect(payload).not.toHaveProperty('errorAction');
+    expect(payload.actions![0].http).not.toHaveProperty('confirmationUrl');
+  });
+
+  it('leaves out a description the spec does not declare, so a rebuild clears an old one', () => {
+    const { description: _, ...undescribed } = rule;
+    expect(rulePayload(undescribed, 'K')).not.toHaveProperty('description');
+  });
+
+  it('keeps a rule disabled when told it was', () => {
+    expect(rulePayload(rule, 'K', { disabled: true }).ruleDisabled).toBe(true);
   });
 });

@@ -1,10 +1,10 @@
 /**
- * An IoT topic rule that carries the key inline, in a header of its HTTP action. The key is written
- * into the rule in place: every other field of an existing rule stays as it is. The provisioner
- * only touches rules it created for the same key, told by their `keyroll:key` tag.
+ * An IoT topic rule that carries the key inline, in a header of its HTTP action. A rule keyroll owns
+ * (tagged `keyroll:key` for the key) is keyroll's to define: every write rebuilds it from the spec,
+ * so a changed topic, URL or header takes effect and no action left from an earlier spec keeps
+ * sending the key anywhere. The provisioner touches no rule without that tag.
  */
 import {
-  type Action,
   CreateTopicRuleCommand,
   DeleteTopicRuleCommand,
   GetTopicRuleCommand,
@@ -19,9 +19,6 @@ import {
 } from '@aws-sdk/client-iot';
 import { awsCall, awsErrorName, provisionErrors } from '../errors';
 import type { InlineIotRule } from '../key-spec';
-
-/** Where in a rule the key goes. */
-export type KeyHeaderTarget = Pick<InlineIotRule, 'url' | 'headerName'>;
 
 /** The tag a rule is created with, naming the key it carries: `keyroll:key = <tenant>/<name>`. */
 export const RULE_OWNER_TAG = 'keyroll:key';
@@ -48,10 +45,10 @@ const IAM_FIX =
   "Check that the provisioner's role may iot:GetTopicRule, iot:CreateTopicRule, iot:ReplaceTopicRule, iot:DeleteTopicRule, iot:ListTagsForResource and iot:TagResource on the rule";
 
 /**
- * Makes the rule send `key` in `rule.headerName` to `rule.url`, creating the rule from `rule` (tagged
- * for `owner`) if it does not exist. Returns the rule's ARN. An existing rule must carry the owner's
- * tag, or RULE_NOT_OWNED is thrown and the rule is left as it was. Usable on its own, e.g. to push a
- * regenerated key.
+ * Makes the rule exactly what `rule` declares, sending `key` in `rule.headerName` to `rule.url`:
+ * created (tagged for `owner`) if it does not exist, else rebuilt in place (see `rulePayload`).
+ * Returns the rule's ARN. An existing rule must carry the owner's tag, or RULE_NOT_OWNED is thrown
+ * and the rule is left as it was. Usable on its own, e.g. to push a regenerated key.
  *
  * @example
  * const arn = await writeKeyIntoRule(iot, spec.inlineConsumers[0], issued.key, { key: ruleOwnerTagValue('acme', 'sensors') });
@@ -62,14 +59,14 @@ export async function writeKeyIntoRule(iot: IoTClient, rule: InlineIotRule, key:
     const existing = await getRule(iot, rule.ruleName);
     if (existing) {
       await claimRule(iot, rule.ruleName, existing.ruleArn, owner);
-      const payload = withKeyHeader(payloadOfRule(existing.rule), rule, key);
-      await awsCall(`Writing the key into IoT topic rule ${rule.ruleName}`, `${IAM_FIX}, and iam:PassRole on the roles its actions use.`, () =>
+      const payload = rulePayload(rule, key, { disabled: existing.rule.ruleDisabled === true });
+      await awsCall(`Writing the key into IoT topic rule ${rule.ruleName}`, `${IAM_FIX}, and that the spec's sql is valid.`, () =>
         iot.send(new ReplaceTopicRuleCommand({ ruleName: rule.ruleName, topicRulePayload: payload })),
       );
       return existing.ruleArn;
     }
     try {
-      await iot.send(new CreateTopicRuleCommand({ ruleName: rule.ruleName, topicRulePayload: newRulePayload(rule, key), tags: ownerTags(owner) }));
+      await iot.send(new CreateTopicRuleCommand({ ruleName: rule.ruleName, topicRulePayload: rulePayload(rule, key), tags: ownerTags(owner) }));
     } catch (error) {
       if (round === 1 && awsErrorName(error) === 'ResourceAlreadyExistsException') continue;
       throw provisionErrors.awsRequestFailed(`Creating IoT topic rule ${rule.ruleName}`, error, `${IAM_FIX}, and that the spec's sql is valid.`);
@@ -163,50 +160,39 @@ async function ruleIsListed(iot: IoTClient, ruleName: string): Promise<boolean> 
   return false;
 }
 
-/** A new rule as the spec declares it: one HTTP action that carries the key. */
-export function newRulePayload(rule: InlineIotRule, key: string): TopicRulePayload {
+/** `rulePayload`'s options. */
+export interface RulePayloadOptions {
+  /**
+   * Whether the rule is disabled. A human's off switch, like a key's `enabled`: a rebuild keeps it
+   * as the existing rule has it, and only a new rule starts enabled.
+   * @default false
+   */
+  readonly disabled?: boolean;
+}
+
+/**
+ * The whole rule as the spec declares it: its SQL, SQL version and description, and one HTTP action
+ * to `rule.url` with the key in `rule.headerName` and a JSON content type. Nothing else: no other
+ * action, no errorAction (which could carry the message, key header and all, elsewhere), no
+ * confirmationUrl (the destination is the url's own).
+ */
+export function rulePayload(rule: InlineIotRule, key: string, options: RulePayloadOptions = {}): TopicRulePayload {
   return {
     sql: rule.sql,
     awsIotSqlVersion: rule.sqlVersion,
     ...(rule.description === undefined ? {} : { description: rule.description }),
-    ruleDisabled: false,
-    actions: [{ http: { url: rule.url, headers: [{ key: rule.headerName, value: key }] } }],
+    ruleDisabled: options.disabled ?? false,
+    actions: [
+      {
+        http: {
+          url: rule.url,
+          headers: [
+            { key: rule.headerName, value: key },
+            // As the reference rules send: AWS documents no default content type for HTTP actions.
+            { key: 'content-type', value: 'application/json' },
+          ],
+        },
+      },
+    ],
   };
-}
-
-/**
- * What ReplaceTopicRule takes, copied from what GetTopicRule returned, so nothing is lost in the
- * round trip. Fields the answer leaves undefined are left out of the request by the SDK.
- */
-export function payloadOfRule(rule: TopicRule): TopicRulePayload {
-  const { ruleName: _name, createdAt: _createdAt, actions, errorAction, ...rest } = rule;
-  return {
-    ...rest,
-    sql: rule.sql,
-    actions: actions ?? [],
-    // Some endpoints (moto) report "no error action" as an empty object, which IoT would refuse back.
-    ...(errorAction && Object.keys(errorAction).length > 0 ? { errorAction } : {}),
-  };
-}
-
-/**
- * Sets the key header on every HTTP action that posts to `target.url`, in place of any header of
- * that name (HTTP header names are case-insensitive), and leaves every other action and header
- * alone. Adds an HTTP action for the url when the rule has none.
- */
-export function withKeyHeader(payload: TopicRulePayload, target: KeyHeaderTarget, key: string): TopicRulePayload {
-  const header = { key: target.headerName, value: key };
-  const sameName = (name: string | undefined) => name?.toLowerCase() === target.headerName.toLowerCase();
-  let matched = false;
-  const actions = (payload.actions ?? []).map((action): Action => {
-    if (!action.http || action.http.url !== target.url) return action;
-    matched = true;
-    const headers = action.http.headers ?? [];
-    const next = headers.some((h) => sameName(h.key))
-      ? headers.map((h) => (sameName(h.key) ? header : h))
-      : [...headers, header];
-    return { ...action, http: { ...action.http, headers: next } };
-  });
-  if (!matched) actions.push({ http: { url: target.url, headers: [header] } });
-  return { ...payload, actions };
 }

@@ -28,8 +28,9 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   routes.post(base, async (c) => {
     const tenant = callerTenant(c);
     const input = parseInput(createKeyInputSchema, await readJson(c), 'body');
-    assertKnownPermissions(input.permissions, await deps.declaredPermissions.get(tenant), 'body.permissions');
+    // Who may grant comes first: a permission the caller lacks is refused as such, known or not.
     assertMayIssue(c.get('key'), input);
+    assertKnownPermissions(input.permissions, await deps.declaredPermissions.get(tenant), 'body.permissions');
     const customerId = scopedCustomerId(c.get('key'), input.customerId);
     const { record, key } = await deps.manager.create(tenant, { ...input, customerId });
     deps.logger.info('key created', { tenant, keyId: record.id, environment: record.environment });
@@ -53,8 +54,10 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     // Scope first: another tenant's, customer's or environment's caller learns nothing from how its body is wrong.
     const record = await readableKey(deps, c);
     const input = parseInput(updateKeyInputSchema, await readJson(c), 'body');
-    if (input.permissions) assertKnownPermissions(input.permissions, await deps.declaredPermissions.get(record.tenant), 'body.permissions');
     const caller = c.get('key');
+    assertMayUpdate(caller, record, input);
+    if (input.permissions) assertKnownPermissions(input.permissions, await deps.declaredPermissions.get(record.tenant), 'body.permissions');
+    // Checked again against the version the change is written over.
     const updated = await deps.manager.update(record.tenant, record.id, input, (current) => assertMayUpdate(caller, current, input));
     deps.logger.info('key updated', { tenant: record.tenant, keyId: record.id, fields: Object.keys(input) });
     return respondPrivately(c, keyView(updated));

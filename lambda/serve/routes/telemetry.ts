@@ -1,18 +1,52 @@
-/** `POST /v1/telemetry`: accepts readings from devices and IoT topic rules (needs `telemetry:write`). */
+/**
+ * `/v1/telemetry`: POST accepts readings from devices and IoT topic rules (needs `telemetry:write`)
+ * and answers IoT's topic rule destination confirmations; GET reads a tenant's latest readings
+ * back (needs `telemetry:read`).
+ */
+import type { Context } from 'hono';
 import { Hono } from 'hono';
+import { z } from 'zod';
 import { errors } from '../../errors';
 import { PERMISSIONS } from '../../keys/permissions';
-import { parseReadings, TELEMETRY_BODY_LIMIT_BYTES } from '../../telemetry/reading';
+import { CONFIRMATION_HEADER, CONFIRMATION_MESSAGE_TYPE } from '../../telemetry/destination-confirmation';
+import { deviceIdSchema, parseReadings, TELEMETRY_BODY_LIMIT_BYTES } from '../../telemetry/reading';
+import { parseInput } from '../../validation';
 import { authenticate } from '../authenticate';
 import type { ServeEnv } from '../context';
-import { respond } from '../respond';
 import type { ServeDeps } from '../deps';
-import { limitBody, readJson } from '../json-body';
+import { JSON_BODY_LIMIT_BYTES, limitBody, readJson } from '../json-body';
+import { respond, respondPrivately } from '../respond';
+
+const MAX_LATEST = 1000;
+const limitConfirmation = limitBody(JSON_BODY_LIMIT_BYTES);
+
+const latestQuerySchema = z.strictObject(
+  {
+    deviceId: deviceIdSchema.optional(),
+    limit: z
+      .string()
+      .regex(/^\d{1,4}$/, `must be a whole number from 1 to ${MAX_LATEST}`)
+      .transform(Number)
+      .pipe(z.int().min(1, 'must be at least 1').max(MAX_LATEST, `must be at most ${MAX_LATEST}`))
+      .optional(),
+  },
+  { error: 'must hold only `deviceId` and `limit`' },
+);
 
 export function telemetryRoutes(deps: ServeDeps): Hono<ServeEnv> {
   const routes = new Hono<ServeEnv>();
   routes.post(
     '/v1/telemetry',
+    // IoT's destination confirmation carries no key: it is answered before authentication, within
+    // the small-body limit, since anyone can send one.
+    async (c, next) => {
+      if (c.req.header(CONFIRMATION_HEADER) !== CONFIRMATION_MESSAGE_TYPE) return next();
+      let response: Response | undefined;
+      await limitConfirmation(c, async () => {
+        response = await confirmDestination(deps, c);
+      });
+      return response;
+    },
     // Authenticate before reading the body: an anonymous caller never gets 256 KiB buffered.
     authenticate(deps, PERMISSIONS.telemetryWrite),
     limitBody(TELEMETRY_BODY_LIMIT_BYTES, 'Split the readings into several requests.'),
@@ -32,5 +66,27 @@ export function telemetryRoutes(deps: ServeDeps): Hono<ServeEnv> {
       return respond(c, { accepted: readings.length }, 202);
     },
   );
+
+  routes.get('/v1/telemetry', authenticate(deps, PERMISSIONS.telemetryRead), async (c) => {
+    const key = c.get('key');
+    const { deviceId, limit } = parseInput(latestQuerySchema, c.req.query(), 'query');
+    const readings = await deps.telemetry.latest({ tenant: key.tenant, deviceId, customerId: key.customerId, limit: limit ?? 100 });
+    return respondPrivately(c, { readings });
+  });
   return routes;
 }
+
+/** Confirms this service's own destination; anything else is refused (and logged by `confirm`). */
+async function confirmDestination(deps: ServeDeps, c: Context<ServeEnv>): Promise<Response> {
+  const text = await c.req.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const outcome = await deps.destinations.confirm(body);
+  if (!outcome.confirmed) throw errors.foreignDestination(outcome.reason);
+  return respond(c, { confirmed: true, arn: outcome.arn });
+}
+
