@@ -11,14 +11,18 @@ import { isKeyId } from './tenant-scope';
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
+/** A `?limit=` of 1 to `max`, as query strings carry it. */
+export function limitQuerySchema(max: number) {
+  return z
+    .string()
+    .regex(/^\d{1,4}$/, `must be a whole number from 1 to ${max}`)
+    .transform(Number)
+    .pipe(z.int().min(1, 'must be at least 1').max(max, `must be at most ${max}`));
+}
+
 const listQuerySchema = z.strictObject(
   {
-    limit: z
-      .string()
-      .regex(/^\d{1,4}$/, `must be a whole number from 1 to ${MAX_PAGE_SIZE}`)
-      .transform(Number)
-      .pipe(z.int().min(1, 'must be at least 1').max(MAX_PAGE_SIZE, `must be at most ${MAX_PAGE_SIZE}`))
-      .optional(),
+    limit: limitQuerySchema(MAX_PAGE_SIZE).optional(),
     cursor: z.string().max(200, 'is too long to be a cursor this API returned').optional(),
   },
   { error: 'must hold only `limit` and `cursor`' },

@@ -1,9 +1,9 @@
 /** `keyroll keys …` as a user runs it: a child process calling a real service on the emulator. */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { KEY_PATTERN } from '../../lambda/keys/key-format';
+import { type Run, runProcess } from '../support/child-process';
 import { type Harness, startHarness } from '../support/service-harness';
 
 const BIN = path.join(__dirname, '..', '..', 'lambda', 'cli', 'bin.cjs');
@@ -17,23 +17,9 @@ beforeAll(async () => {
 });
 afterAll(() => harness.stop());
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
-/** Async, so the in-process service keeps answering while the CLI waits on it. */
 function keyroll(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    env: { ...process.env, KEYROLL_URL: harness.url, KEYROLL_API_KEY: owner, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
+  return runProcess(process.execPath, [BIN, ...args], { env: { ...process.env, KEYROLL_URL: harness.url, KEYROLL_API_KEY: owner, ...env } });
 }
 
 describe('keyroll keys', () => {

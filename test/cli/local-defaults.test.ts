@@ -4,9 +4,9 @@
  * the region and test credentials default as they do for deploys.
  */
 import { spawn } from 'node:child_process';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { KEY_PATTERN } from '../../lambda/keys/key-format';
+import { closedPort, type Run, runProcess } from '../support/child-process';
 import { uniqueTables } from '../support/service-harness';
 
 const BIN = path.join(__dirname, '..', '..', 'lambda', 'cli', 'bin.cjs');
@@ -29,28 +29,9 @@ function onlyEndpoint(endpoint = process.env.AWS_ENDPOINT_URL!): NodeJS.ProcessE
   };
 }
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 function keyroll(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return runProcess(process.execPath, [BIN, ...args], { env });
 }
 
 describe('with only AWS_ENDPOINT_URL set', () => {

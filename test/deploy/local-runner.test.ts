@@ -5,12 +5,11 @@
  * off a terminal; a failure's cause once, without stack traces; and the emulator gone means
  * nothing to destroy.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { emulatorPort, localCdktfOutDir, localStateDir } from '../../lambda/cli/keyroll-dirs';
+import { closedPort, type Run, runProcess } from '../support/child-process';
 
 jest.setTimeout(300_000);
 
@@ -19,31 +18,8 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'keyroll-runner-'));
 const endpoint = process.env.AWS_ENDPOINT_URL!;
 const ANSI = /\u001b\[/;
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 function deployScript(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const child = spawn(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'stacks', 'deploy', 'main.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
-}
-
-async function closedPort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return runProcess(process.execPath, [require.resolve('tsx/cli'), path.join(ROOT, 'stacks', 'deploy', 'main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env } });
 }
 
 afterAll(() => {

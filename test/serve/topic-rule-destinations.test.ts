@@ -2,8 +2,8 @@
  * The key service confirms its own IoT topic rule destination, and no other: against the emulator's
  * destinations, which POST AWS's confirmation request to the destination URL.
  */
-import { createServer } from 'node:net';
 import { CreateTopicRuleDestinationCommand, DeleteTopicRuleDestinationCommand, GetTopicRuleDestinationCommand, IoTClient } from '@aws-sdk/client-iot';
+import { closedPort } from '../support/child-process';
 import { type Harness, startHarness } from '../support/service-harness';
 
 const iot = new IoTClient({});
@@ -30,13 +30,6 @@ async function statusWithin(arn: string, ms: number, until: (status?: string) =>
   }
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('topic rule destinations', () => {
   let harness: Harness;
@@ -78,7 +71,7 @@ describe('topic rule destinations', () => {
 
 describe('a service started after its destination was created', () => {
   it('asks IoT for a fresh confirmation at start-up and is ENABLED within 30 s', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const telemetryUrl = `https://127.0.0.1:${port}/v1/telemetry`;
     // Nothing listens yet: IoT's first confirmation request goes nowhere.
     const arn = await createDestination(telemetryUrl);

@@ -15,6 +15,7 @@ import { authenticate } from '../authenticate';
 import type { ServeEnv } from '../context';
 import type { ServeDeps } from '../deps';
 import { JSON_BODY_LIMIT_BYTES, limitBody, readJson } from '../json-body';
+import { limitQuerySchema } from '../list-query';
 import { respond, respondPrivately } from '../respond';
 
 const MAX_LATEST = 1000;
@@ -23,12 +24,7 @@ const limitConfirmation = limitBody(JSON_BODY_LIMIT_BYTES);
 const latestQuerySchema = z.strictObject(
   {
     deviceId: deviceIdSchema.optional(),
-    limit: z
-      .string()
-      .regex(/^\d{1,4}$/, `must be a whole number from 1 to ${MAX_LATEST}`)
-      .transform(Number)
-      .pipe(z.int().min(1, 'must be at least 1').max(MAX_LATEST, `must be at most ${MAX_LATEST}`))
-      .optional(),
+    limit: limitQuerySchema(MAX_LATEST).optional(),
   },
   { error: 'must hold only `deviceId` and `limit`' },
 );
