@@ -4,6 +4,7 @@ import { version } from '../../package.json';
 import { CliError } from './cli-error';
 import { bootstrapCommand } from './commands/bootstrap';
 import { checkCommand } from './commands/check';
+import { registerDevicesCommand } from './commands/devices';
 import { registerKeysCommands } from './commands/keys';
 import { localAwsCommand } from './commands/local-aws';
 import { serveCommand } from './commands/serve';
@@ -71,6 +72,7 @@ program
   .action(checkCommand);
 
 registerKeysCommands(program);
+registerDevicesCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   const message = error instanceof CliError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);

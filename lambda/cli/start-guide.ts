@@ -17,6 +17,8 @@ export interface StartGuideOptions {
   /** A free port for a second instance of the service. */
   readonly otherPort: number;
   readonly stateDir: string;
+  /** What the simulated devices `keyroll start` runs publish (see start-telemetry.ts); none without them. */
+  readonly telemetry?: string;
 }
 
 /** The lines after the owner key. `$KEY` is the variable its `export KEY=…` line sets. */
@@ -40,6 +42,15 @@ export function startGuide(options: StartGuideOptions): string[] {
     ['npx keyroll status', 'the service, local AWS, deployed stacks'],
     '',
   ];
+  if (options.telemetry) {
+    entries.push(
+      options.telemetry,
+      `  curl -s "${url}/v1/telemetry?limit=3" -H "x-api-key: $KEY"`,
+      // It finds this run's emulator through the run file, as `keyroll status` does.
+      ['npx keyroll devices --duration 5', 'more devices, and deliveries per second by status'],
+      '',
+    );
+  }
   if (options.deployed) {
     entries.push(`The deployed keys (stacks/keys.yaml) are in Secrets Manager as keyroll/${tenant}/<name>; the lists above show them.`);
   }

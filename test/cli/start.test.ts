@@ -243,12 +243,19 @@ describe('npm start, twice in a row, then twice at once', () => {
 
     const env_ = { KEY: first.key };
     const curls = first.commands.filter((line) => line.startsWith('curl '));
-    expect(curls).toHaveLength(3);
+    expect(curls).toHaveLength(4);
     for (const curl of curls) {
       const { status, output } = await shell(curl, env_);
       expect(status).toBe(0);
       expect(JSON.parse(output)).not.toHaveProperty('error');
     }
+    // Telemetry through both IoT rules: npm start's own devices, then the printed command's.
+    await run.waitFor('Telemetry is flowing: acme_telemetry_ingest and acme_telemetry_legacy delivered to the key service (2xx).', 30_000);
+    const devices = await shell(command(first, 'keyroll devices'));
+    for (const rule of ['acme_telemetry_ingest', 'acme_telemetry_legacy']) {
+      expect(devices.output).toMatch(new RegExp(`^  ${rule}  2xx: [1-9]\\d*  4xx: 0  5xx: 0  no answer: 0  not sent: 0 `, 'm'));
+    }
+
     const list = await shell(command(first, 'keyroll keys list'), env_);
     expect(list.status).toBe(0);
     expect(list.output).toMatch(/telemetry-ingest\s+production\s+active/);
@@ -278,6 +285,12 @@ describe('npm start, twice in a row, then twice at once', () => {
     expect((redeploy.output + destroy.output).match(KEY_PATTERN_GLOBAL)).toBeNull();
 
     await stopCleanly(run, first, tempBefore);
+    // The summary on Ctrl-C: deliveries by status per rule, and what the service accepted per key.
+    // (The destroy above revoked the keys while the devices ran, so failures may follow the 2xx.)
+    const summary = run.stdout.slice(run.stdout.indexOf('Stopping …'));
+    expect(summary).toMatch(/^Telemetry: published \d+ readings to 2 topics in [\d.]+ s\.$/m);
+    for (const rule of ['acme_telemetry_ingest', 'acme_telemetry_legacy']) expect(summary).toMatch(new RegExp(`^ {4}${rule} {2}2xx: [1-9]`, 'm'));
+    for (const key of ['telemetry-ingest', 'telemetry-legacy']) expect(summary).toMatch(new RegExp(`^ {4}${key} +key_\\w+ +[1-9]\\d*$`, 'm'));
   });
 
   it('after run 1 stopped, its printed destroy has nothing to destroy, and its deploy says how to start an emulator', async () => {

@@ -4,6 +4,7 @@
  * no key material anywhere Terraform or the Lambdas leave traces.
  */
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -11,15 +12,18 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetFunctionCommand, type GetFunctionCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { GetTopicRuleCommand, IoTClient, ListTagsForResourceCommand, ResourceNotFoundException } from '@aws-sdk/client-iot';
+import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-plane';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parse, stringify } from 'yaml';
+import { waitForEnabledDestinations } from '../../lambda/cli/devices/rule-destinations';
 import { KEY_PATTERN_GLOBAL } from '../../lambda/keys/key-format';
+import { type IotDelivery, readIotDeliveries } from '../../lambda/local-aws';
 import { type RunningServer, startServer } from '../../lambda/serve/node-server';
 import { tableNamesFromEnv } from '../../lambda/store/table-names';
 import { runCdktf } from '../../stacks/deploy/run-cdktf';
 import { KEYS_STACK, PLATFORM_STACK } from '../../stacks/stack-names';
-import { call } from '../support/service-harness';
+import { call, startHarness } from '../support/service-harness';
 
 jest.setTimeout(600_000);
 
@@ -35,6 +39,20 @@ const secrets = new SecretsManagerClient({});
 const iot = new IoTClient({});
 let production: RunningServer;
 let staging: RunningServer;
+/**
+ * Where the deployed rules post: a free port of this machine, not 8787 (a developer's keyroll may
+ * hold it), so the service the IoT test starts there receives them.
+ */
+let telemetryPort: number;
+let telemetryUrl: string;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 function writeKeys(mutate: (keys: any[]) => any[] = (keys) => keys) {
   fs.writeFileSync(keysFile, stringify({ ...example, keys: mutate(structuredClone(example.keys)) }));
@@ -46,7 +64,7 @@ async function cdktf(command: 'deploy' | 'destroy', stacks: string[]) {
     stacks,
     outputDir,
     withoutDependencies: !stacks.includes(PLATFORM_STACK),
-    env: { KEYROLL_KEYS_FILE: keysFile, KEYROLL_STATE_DIR: stateDir, KEYROLL_TELEMETRY_URL: 'https://localhost:8787/v1/telemetry' },
+    env: { KEYROLL_KEYS_FILE: keysFile, KEYROLL_STATE_DIR: stateDir, KEYROLL_TELEMETRY_URL: telemetryUrl },
     onOutput: () => undefined,
   });
   outputs.push(run.output);
@@ -74,6 +92,8 @@ async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boole
 }
 
 beforeAll(async () => {
+  telemetryPort = await freePort();
+  telemetryUrl = `https://localhost:${telemetryPort}/v1/telemetry`;
   writeKeys();
   const config = (environment: 'production' | 'staging') => ({ config: { environment, extraKeyHeaders: ['x-tlm-key'], tables } });
   await cdktf('deploy', [PLATFORM_STACK, KEYS_STACK]);
@@ -126,7 +146,7 @@ describe('cdktf deploy of the example app', () => {
     const ingestSecret = await secrets.send(new GetSecretValueCommand({ SecretId: 'keyroll/acme/telemetry-ingest' }));
     const reference = await iot.send(new GetTopicRuleCommand({ ruleName: 'acme_telemetry_ingest' }));
     const referenceHeader = reference.rule?.actions?.[0]?.http?.headers?.find((h) => h.key === 'x-api-key');
-    expect(reference.rule?.actions?.[0]?.http?.url).toBe('https://localhost:8787/v1/telemetry');
+    expect(reference.rule?.actions?.[0]?.http?.url).toBe(telemetryUrl);
     expect(referenceHeader?.value).toMatch(
       new RegExp(`^\\$\\{get_secret\\('${ingestSecret.ARN!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}', 'SecretString', 'apiKey', 'arn:aws:iam::\\d+:role/[\\w+=,.@-]+'\\)\\}$`),
     );
@@ -135,6 +155,52 @@ describe('cdktf deploy of the example app', () => {
     const inlineHeader = inline.rule?.actions?.flatMap((a) => a.http?.headers ?? []).find((h) => h.key === 'x-api-key');
     expect(inlineHeader?.value).toBe(legacy.apiKey);
     expect((await verify(production, legacy.apiKey)).valid).toBe(true);
+  });
+
+  it('delivers a reading published to each consumer topic, without a deviceId, into the telemetry table: tenant, key and deviceId from the topic', async () => {
+    // Started after the deploy, as `npm start` does: IoT's first confirmation request found nobody.
+    const service = await startHarness({ port: telemetryPort, telemetryUrl, tables });
+    try {
+      expect(await service.server.service.deps.destinations.requestFreshConfirmations()).toBe(1);
+      const rules = await Promise.all(['acme_telemetry_ingest', 'acme_telemetry_legacy'].map((ruleName) => iot.send(new GetTopicRuleCommand({ ruleName }))));
+      const urls = rules.flatMap(({ rule }) => (rule?.actions ?? []).map((action) => action.http?.confirmationUrl ?? action.http!.url!));
+      expect(urls).toEqual([telemetryUrl, telemetryUrl]);
+      expect(await waitForEnabledDestinations(iot, urls, { timeoutMs: 10_000 })).toEqual([expect.objectContaining({ url: telemetryUrl, status: 'ENABLED' })]);
+
+      const endpoint = process.env.AWS_ENDPOINT_URL!;
+      const since = (await readIotDeliveries(endpoint, { limit: 1 })).at(-1)?.seq ?? 0;
+      // `probe` tells these readings from any other test's in the shared table.
+      const reading = { temp: 21.5, humidity: 40, probe: `${Date.now()}-${process.pid}` };
+      const data = new IoTDataPlaneClient({});
+      const sent = { acme_telemetry_ingest: 'acme/telemetry/dev-7', acme_telemetry_legacy: 'acme/legacy/dev-8' };
+      for (const topic of Object.values(sent)) await data.send(new PublishCommand({ topic, payload: Buffer.from(JSON.stringify(reading)) }));
+      data.destroy();
+
+      const delivered = await eventually(
+        () => readIotDeliveries(endpoint, { since }),
+        (found: IotDelivery[]) => Object.values(sent).every((topic) => found.some((d) => d.topic === topic)),
+      );
+      for (const [ruleName, topic] of Object.entries(sent)) {
+        expect(delivered.filter((d) => d.topic === topic)).toEqual([expect.objectContaining({ ruleName, action: 'http', result: 'delivered', status: 202, attempts: 1, url: telemetryUrl })]);
+      }
+
+      const reader = (await service.issue('acme', { permissions: ['telemetry:read'] })).key;
+      const keys = { 'dev-7': (await secretOf('telemetry-ingest')).keyId, 'dev-8': (await secretOf('telemetry-legacy')).keyId };
+      for (const [deviceId, keyId] of Object.entries(keys)) {
+        const { status, body } = await service.call('GET', `/v1/telemetry?deviceId=${deviceId}`, { key: reader });
+        expect(status).toBe(200);
+        const ours = body.readings.filter((r: { reading: { probe?: string } }) => r.reading.probe === reading.probe);
+        // The reference rule's key came through get_secret, the inline rule's from its header.
+        expect(ours).toEqual([expect.objectContaining({ deviceId, keyId, reading: { ...reading, deviceId } })]);
+      }
+
+      // What the rule adds is what the endpoint requires: the same reading posted directly is refused.
+      const direct = await service.call('POST', '/v1/telemetry', { key: (await secretOf('telemetry-ingest')).apiKey, body: reading });
+      expect(direct.status).toBe(400);
+      expect(direct.body.error).toMatchObject({ code: 'VALIDATION_ERROR', message: expect.stringContaining('`body.deviceId`') });
+    } finally {
+      await service.stop();
+    }
   });
 
   it('tags the inline rule with the key it carries, and keeps specs and provisioner records out of the tenant partition', async () => {

@@ -14,6 +14,7 @@ import { ensureTablesIfLocal, useLocalAwsDefaults } from '../local-setup';
 import { freePortNear, reservePort } from '../port-reservation';
 import { claimRunFile } from '../run-file';
 import { startGuide } from '../start-guide';
+import { StartTelemetry } from '../start-telemetry';
 import { listenForInterrupt } from '../until-interrupted';
 import { bootstrapKey } from './bootstrap';
 import { portFromEnv, portTaken } from './serve';
@@ -71,13 +72,36 @@ export async function startCommand(options: StartOptions): Promise<void> {
     await reservation.release();
     // The service's telemetry URL (its IoT topic rule destination) comes from PORT, as the deploy's did.
     process.env.PORT = String(reservation.port);
+    // The guide is what a newcomer reads: the service's info logs (its destination confirmations)
+    // would land in the middle of it. Warnings still show; POWERTOOLS_LOG_LEVEL=INFO brings them back.
+    process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
     const server: RunningServer = await startServer(reservation.port, {}, HOST).catch((error: unknown) => {
       throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portTaken(reservation.port) : error;
     });
     cleanUp.push(() => server.stop());
-    // IoT asked the deploy's rule destinations to confirm before the service listened: ask again (as serve.ts does).
-    void server.service.deps.destinations.requestFreshConfirmations();
+    // IoT asked the deploy's rule destinations to confirm while the port turned every connection
+    // away (port-reservation.ts): ask again, now that the service answers (as serve.ts does).
+    await server.service.deps.destinations.requestFreshConfirmations();
     const { id, key } = await bootstrapKey({ tenant: TENANT, name: 'local-owner' });
+    // Readings through the deployed rules, once their destinations are ENABLED (the service's own
+    // confirmation, just asked for, does that within a second or so).
+    const aborted = new AbortController();
+    void interrupt.received.then(() => aborted.abort());
+    const starting = options.deploy
+      ? StartTelemetry.prepare({
+          emulatorEndpoint: localAws.endpoint,
+          tenant: TENANT,
+          serviceUrl: server.url,
+          ownerKey: key,
+          flushUsage: () => server.service.deps.usage.flush(),
+          say,
+          signal: aborted.signal,
+        })
+      : Promise.resolve(undefined);
+    // Stopped before the service (clean-up runs in reverse), so no reading meets a closed port;
+    // also when Ctrl-C comes while it starts (the signal makes that quick).
+    cleanUp.push(async () => (await starting)?.stop());
+    const telemetry = await Promise.race([starting, interrupted]);
 
     say();
     say(`Local AWS:   ${localAws.endpoint}`);
@@ -94,12 +118,15 @@ export async function startCommand(options: StartOptions): Promise<void> {
       deployed: options.deploy,
       otherPort: await freePortNear(server.port + 1, HOST),
       stateDir: stateDirFromEnv(),
+      ...(telemetry ? { telemetry: telemetry.description } : {}),
     });
     for (const line of guide) say(line);
     say();
     say('Press Ctrl-C to stop.');
+    await telemetry?.begin();
     await interrupt.received;
     say('Stopping …');
+    if (telemetry) for (const line of await telemetry.stop()) say(line);
   } catch (error) {
     if (!(error instanceof Interrupted)) throw error;
     say('Interrupted before keyroll was up; stopping what had started.');
