@@ -44,7 +44,16 @@ export class TopicRuleDestinations {
       return { confirmed: false, reason: verdict.reason };
     }
     const { arn, confirmationToken } = verdict.confirmation;
-    await this.iot.send(new ConfirmTopicRuleDestinationCommand({ confirmationToken }));
+    try {
+      await this.iot.send(new ConfirmTopicRuleDestinationCommand({ confirmationToken }));
+    } catch (error) {
+      // Anyone can send a confirmation: a token IoT does not know is the sender's mistake, not ours
+      // (no 5xx, no error log per request). IoT's own failures stay failures.
+      if (!isClientError(error)) throw error;
+      const reason = `IoT did not accept its confirmation token (${(error as Error).name})`;
+      this.options.logger.warn('refused a topic rule destination confirmation', { arn, reason });
+      return { confirmed: false, reason };
+    }
     // A confirmed destination is DISABLED until enabled (AWS: "you can only enable a destination
     // that's in DISABLED status"); enabling one already ENABLED changes nothing.
     await this.iot.send(new UpdateTopicRuleDestinationCommand({ arn, status: 'ENABLED' }));
@@ -107,6 +116,11 @@ export class TopicRuleDestinations {
     this.accountId.catch(() => (this.accountId = undefined));
     return this.accountId;
   }
+}
+
+function isClientError(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status !== undefined && status >= 400 && status < 500 && (error as Error).name !== 'ThrottlingException';
 }
 
 function describe(error: unknown): string {

@@ -63,6 +63,15 @@ describe('topic rule destinations', () => {
     expect(response.body.error.message).toContain('keyroll confirms only the topic rule destination of its own telemetry URL');
   });
 
+  it('refuses a confirmation of its own account and region whose token IoT does not know, with 403, not a 5xx', async () => {
+    const response = await harness.call('POST', '/v1/telemetry', {
+      headers: { 'x-amz-rules-engine-message-type': 'DestinationConfirmation' },
+      body: { arn: 'arn:aws:iot:us-east-1:123456789012:ruledestination/http/0f0e-4b1a', confirmationToken: 'made-up', messageType: 'DestinationConfirmation' },
+    });
+    expect([response.status, response.body.error.code]).toEqual([403, 'FORBIDDEN']);
+    expect(response.body.error.message).toContain('IoT did not accept its confirmation token');
+  });
+
   it('still refuses readings without a key: the confirmation header opens nothing else', async () => {
     const response = await harness.call('POST', '/v1/telemetry', { body: { deviceId: 'd1', temp: 1 } });
     expect(response.status).toBe(401);
