@@ -8,7 +8,8 @@ describe('permission registry', () => {
 
   it("refuses a near miss of keyroll's resources even when the tenant declared nothing", () => {
     expect(unknownPermissions(['telemtry:write'])).toEqual([{ permission: 'telemtry:write', suggestion: 'telemetry:write' }]);
-    expect(unknownPermissions(['billing:read', 'customers:*'])).toEqual([]);
+    expect(unknownPermissions(['billing:read', 'customers:*', 'kms:decrypt'])).toEqual([]);
+    expect(unknownPermissions(['key:read'])).toEqual([{ permission: 'key:read' }]);
   });
 
   it('holds a tenant to its declared permissions once it declares some', () => {

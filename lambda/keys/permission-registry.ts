@@ -43,8 +43,9 @@ export function unknownPermissions(permissions: readonly string[], declared?: re
       if (SERVICE_RESOURCES.has(resource)) return true;
       // With a declaration, it is the whole list for the tenant's own resources.
       if (declared && declared.length > 0) return true;
-      // Without one, a resource one typo away from keyroll's is taken for a typo of it.
-      return [...SERVICE_RESOURCES].some((own) => editDistance(resource, own) <= 2);
+      // Without one, a resource a typo away from keyroll's is taken for a typo of it (`telemtry`),
+      // by the same measure as the did-you-mean, so short names of one's own (`kms`) stay free.
+      return closest(resource, [...SERVICE_RESOURCES]) !== undefined;
     })
     .map((permission) => {
       const suggestion = closest(permission, known.filter((k) => k !== ALL_PERMISSIONS));
