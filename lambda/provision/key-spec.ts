@@ -5,6 +5,7 @@
  * configuration only, never a secret.
  */
 import { z } from 'zod';
+import { specItemKey } from '../store/table-layout';
 import {
   createKeyInputSchema,
   customerIdSchema,
@@ -63,7 +64,7 @@ export type KeySpec = z.infer<typeof keySpecSchema>;
  * `SECRET#…`, the only partitions the key service's role may touch (a `dynamodb:LeadingKeys`
  * condition), so the internet-facing service can never write what the provisioner acts on.
  */
-export const specItemKey = (tenant: string, name: string) => ({ pk: `SPEC#${tenant}`, sk: name });
+export { specItemKey };
 
 /** The spec as the input the key manager takes to create a key. */
 export function createInputFromSpec(spec: KeySpec) {

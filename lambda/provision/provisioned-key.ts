@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { awsCall, awsErrorName, provisionErrors } from './errors';
+import { provisionedKeyItemKey } from '../store/table-layout';
 import type { KeyRef } from './key-plan';
 
 export interface ProvisionedKey {
@@ -45,7 +46,7 @@ export const NO_RECORD_VERSION = 0;
  * A partition of its own, apart from the `TENANT#…` partition the key service writes: the service's
  * IAM role may not touch it (see the platform stack), so it cannot steer the provisioner.
  */
-export const provisionedKeyItemKey = (tenant: string, name: string) => ({ pk: `PROVISIONED#${tenant}`, sk: name });
+export { provisionedKeyItemKey };
 
 /** Every key a record names, current first: all of them were issued by the provisioner for this declaration. */
 export function recordedKeys(record: ProvisionedKey | undefined): KeyRef[] {

@@ -4,8 +4,9 @@
  * creates and permission changes only, and cached briefly: a new declaration applies within a minute.
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { declaredPermissionsItemKey } from './table-layout';
 
-export const declaredPermissionsItemKey = (tenant: string) => ({ pk: `TENANT#${tenant}`, sk: 'PERMISSIONS' });
+export { declaredPermissionsItemKey };
 
 export interface DeclaredPermissionsOptions {
   /** How long a tenant's declaration is reused. @default 60000 */

@@ -18,15 +18,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord } from '../keys/key-record';
 import type { KeyPage, KeyStore, SaveResult, UsageDelta } from './key-store';
+import { keyItemKey, secretItemKey, TENANT_ITEMS, tenantPartition } from './table-layout';
 import { writeUsageOnce } from './dynamodb-usage';
 
-const SECRET_SK = 'SECRET';
 /** Pointers of retired secrets linger a day past their grace, then DynamoDB's TTL removes them. */
 const POINTER_LINGER_SECONDS = 24 * 3600;
 const USAGE_WRITE_CONCURRENCY = 8;
 
-export const keyItemKey = (tenant: string, id: string) => ({ pk: `TENANT#${tenant}`, sk: `KEY#${id}` });
-export const secretItemKey = (secretHash: string) => ({ pk: `SECRET#${secretHash}`, sk: SECRET_SK });
+export { keyItemKey, secretItemKey };
 
 export class DynamoDbKeyStore implements KeyStore {
   constructor(
@@ -71,7 +70,7 @@ export class DynamoDbKeyStore implements KeyStore {
       {
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keyItemKey(tenant, '').pk, ':prefix': 'KEY#' },
+        ExpressionAttributeValues: { ':pk': tenantPartition(tenant), ':prefix': TENANT_ITEMS.key },
       },
     );
     for await (const page of pages) records.push(...(page.Items ?? []).map(recordFromItem));
@@ -83,14 +82,14 @@ export class DynamoDbKeyStore implements KeyStore {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': keyItemKey(tenant, '').pk, ':prefix': 'KEY#' },
+        ExpressionAttributeValues: { ':pk': tenantPartition(tenant), ':prefix': TENANT_ITEMS.key },
         Limit: page.limit,
         // Built from the tenant, never from the client: a cursor can only move within this tenant.
         ...(page.afterId ? { ExclusiveStartKey: keyItemKey(tenant, page.afterId) } : {}),
       }),
     );
     const lastSk = typeof LastEvaluatedKey?.sk === 'string' ? LastEvaluatedKey.sk : undefined;
-    return { records: (Items ?? []).map(recordFromItem), ...(lastSk ? { lastEvaluatedId: lastSk.slice('KEY#'.length) } : {}) };
+    return { records: (Items ?? []).map(recordFromItem), ...(lastSk ? { lastEvaluatedId: lastSk.slice(TENANT_ITEMS.key.length) } : {}) };
   }
 
   async findKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | undefined> {

@@ -11,6 +11,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UsageDelta } from './key-store';
+import { usageMarkerKey } from './table-layout';
 
 /**
  * How long a marker guards its delta. A delta is re-sent within seconds of its first attempt (or on
@@ -18,7 +19,7 @@ import type { UsageDelta } from './key-store';
  */
 export const USAGE_MARKER_TTL_SECONDS = 24 * 3600;
 
-export const usageMarkerKey = (tenant: string, deltaId: string) => ({ pk: `TENANT#${tenant}`, sk: `USAGE#${deltaId}` });
+export { usageMarkerKey };
 
 type ItemKey = Record<'pk' | 'sk', string>;
 

@@ -6,7 +6,7 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
 import { Construct } from 'constructs';
-import { declaredPermissionsItemKey } from '../../lambda/store/declared-permissions';
+import { declaredPermissionsItemKey } from '../../lambda/store/table-layout';
 import { TABLE_KEY_SCHEMA } from '../../lambda/store/table-names';
 import { validateDeclaredPermissions } from './declared-permissions';
 

@@ -10,6 +10,7 @@ import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DEFAULT_SERVICE_RESERVED_CONCURRENCY, type DeployTarget } from '../deploy-target';
 import { KeyrollStack } from '../keyroll-stack';
+import { SERVICE_PARTITIONS } from '../../lambda/store/table-layout';
 import { TELEMETRY_TENANT_INDEX } from '../../lambda/store/table-names';
 import { type Grant, policyDocument } from './iam-policy';
 import { KeyTables } from './key-tables';
@@ -24,7 +25,7 @@ const KEY_WRITES = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'd
  * steer what the provisioner does, so the internet-facing service must not be able to write them.
  * None of the granted actions works without a partition key, so the set is never empty.
  */
-export const SERVICE_KEY_PARTITIONS = ['TENANT#*', 'SECRET#*'];
+export const SERVICE_KEY_PARTITIONS = SERVICE_PARTITIONS.map((prefix) => `${prefix}*`);
 
 export class PlatformStack extends KeyrollStack {
   readonly tables: KeyTables;
