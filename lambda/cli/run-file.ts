@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { CliError } from './cli-error';
 import { KEYROLL_DIR } from './keyroll-dirs';
 
-export const RUN_FILE = path.join(KEYROLL_DIR, 'run', 'start.json');
+/** KEYROLL_RUN_DIR moves it, e.g. for a process that must not see this checkout's `npm start`. */
+export const RUN_FILE = path.join(process.env.KEYROLL_RUN_DIR || path.join(KEYROLL_DIR, 'run'), 'start.json');
 
 export interface RunInfo {
   readonly pid: number;

@@ -13,7 +13,6 @@ import * as path from 'node:path';
 import { CreateTopicRuleCommand, DeleteTopicRuleCommand, IoTClient } from '@aws-sdk/client-iot';
 import { stringify } from 'yaml';
 import { waitForEnabledDestinations } from '../../lambda/cli/devices/rule-destinations';
-import { readLiveRunFile } from '../../lambda/cli/run-file';
 import { KEY_PATTERN_GLOBAL } from '../../lambda/keys/key-format';
 import { consumerRuleSql, RULE_SQL_VERSION } from '../../lambda/provision/consumers/rule-sql';
 import { type Harness, startHarness } from '../support/service-harness';
@@ -190,15 +189,18 @@ describe('keyroll devices refuses, with the fix', () => {
     expect(run.stderr).toContain(`keyroll: LOCAL_AWS_UNREACHABLE: No local AWS answers at ${endpoint}. Start one there with \`npx keyroll local-aws --port ${new URL(endpoint).port}\``);
   });
 
-  // A `keyroll start` running in this checkout is found instead (as its emulator); then there is nothing to refuse.
-  (readLiveRunFile() ? it.skip : it)('no AWS to publish to: no endpoint, no running start, no region', async () => {
+  it('no AWS to publish to: no endpoint, no running start, no region', async () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AWS_')));
+    // A `keyroll start` running in this checkout (start.test.ts may be) would be found as the emulator.
+    const noStart = fs.mkdtempSync(path.join(os.tmpdir(), 'keyroll-no-start-'));
     const run = await keyroll(['devices', '--file', keysFile, '--tenant', tenant, '--duration', '1'], {
       ...env,
+      KEYROLL_RUN_DIR: noStart,
       AWS_CONFIG_FILE: '/nonexistent/aws-config',
       AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
       AWS_EC2_METADATA_DISABLED: 'true',
     });
+    fs.rmSync(noStart, { recursive: true, force: true });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('keyroll: NO_AWS_ENDPOINT: No AWS to publish to: AWS_ENDPOINT_URL is not set, no `keyroll start` is running here, and no AWS region is configured.');
     expect(run.stderr).toContain('For local AWS, run `npm start`');
