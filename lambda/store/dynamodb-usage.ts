@@ -24,8 +24,8 @@ export { usageMarkerKey };
 type ItemKey = Record<'pk' | 'sk', string>;
 
 /**
- * Adds `delta` to the key record at `recordKey` unless a write of the same delta id already did,
- * then moves lastUsedAt forward. Throws when the outcome is unknown (network, throttling, abort):
+ * Moves lastUsedAt forward, then adds `delta` to the key record at `recordKey` unless a write of
+ * the same delta id already did. Throws when the outcome is unknown (network, throttling, abort):
  * the caller re-sends the same delta. Usage of a key deleted from the table is dropped.
  */
 export async function writeUsageOnce(
@@ -36,6 +36,10 @@ export async function writeUsageOnce(
   abortSignal?: AbortSignal,
 ): Promise<void> {
   const marker = { ...usageMarkerKey(delta.tenant, delta.id), kind: 'usage', keyId: delta.keyId, ttl: Math.ceil(Date.now() / 1000) + USAGE_MARKER_TTL_SECONDS };
+  // lastUsedAt first: it is true as soon as the uses happened, and setting it is idempotent, so
+  // whoever reads the counts of a batch also sees its lastUsedAt (the other order showed counts
+  // with no lastUsedAt for a moment).
+  await moveLastUsedAtForward(client, tableName, recordKey, delta.lastUsedAt, abortSignal);
   try {
     await client.send(
       new TransactWriteCommand({
@@ -62,7 +66,6 @@ export async function writeUsageOnce(
     // Anything else but "this delta is already in" leaves the outcome unknown.
     if (markerReason !== 'ConditionalCheckFailed') throw error;
   }
-  await moveLastUsedAtForward(client, tableName, recordKey, delta.lastUsedAt, abortSignal);
 }
 
 /**
