@@ -7,7 +7,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CreateTopicRuleCommand, DeleteTopicRuleCommand, IoTClient } from '@aws-sdk/client-iot';
@@ -15,6 +14,7 @@ import { stringify } from 'yaml';
 import { waitForEnabledDestinations } from '../../lambda/cli/devices/rule-destinations';
 import { KEY_PATTERN_GLOBAL } from '../../lambda/keys/key-format';
 import { consumerRuleSql, RULE_SQL_VERSION } from '../../lambda/provision/consumers/rule-sql';
+import { closedPort, type Run, runProcess } from '../support/child-process';
 import { type Harness, startHarness } from '../support/service-harness';
 
 const BIN = path.join(__dirname, '..', '..', 'lambda', 'cli', 'bin.cjs');
@@ -28,27 +28,8 @@ const iot = new IoTClient({});
 let harness: Harness;
 let reader: string;
 
-interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
 function keyroll(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('close', (status) => resolve({ status, stdout, stderr })));
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  return runProcess(process.execPath, [BIN, ...args], { env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' } });
 }
 
 /** An inline consumer's rule, as the provisioner writes one: the consumer SQL, the key in a header. */
@@ -68,14 +49,14 @@ async function createRule(ruleName: string, topic: string, url: string, key: str
 const consumer = (ruleName: string, topic: string) => ({ type: 'iot-rule', ruleName, topic, mode: 'inline' });
 
 beforeAll(async () => {
-  const port = await freePort();
+  const port = await closedPort();
   const telemetryUrl = `https://127.0.0.1:${port}/v1/telemetry`;
   harness = await startHarness({ port, telemetryUrl });
   const writer = (await harness.issue(tenant, { permissions: ['telemetry:write'] })).key;
   reader = (await harness.issue(tenant, { permissions: ['telemetry:read'] })).key;
   // The service listens first, so it answers the confirmation request CreateTopicRule sends.
   await createRule(rules.live, topics.live, telemetryUrl, writer);
-  await createRule(rules.dead, topics.dead, `https://127.0.0.1:${await freePort()}/v1/telemetry`, writer);
+  await createRule(rules.dead, topics.dead, `https://127.0.0.1:${await closedPort()}/v1/telemetry`, writer);
   const [live] = await waitForEnabledDestinations(iot, [telemetryUrl], { timeoutMs: 10_000 });
   expect(live.status).toBe('ENABLED');
   const key = (name: string, consumers: object[]) => ({ name, environment: 'production', permissions: ['telemetry:write'], consumers });
@@ -183,7 +164,7 @@ describe('keyroll devices refuses, with the fix', () => {
   });
 
   it('an emulator that does not answer', async () => {
-    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
     const run = await keyroll(['devices', '--file', keysFile, '--tenant', tenant, '--duration', '1'], { ...process.env, AWS_ENDPOINT_URL: endpoint });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain(`keyroll: LOCAL_AWS_UNREACHABLE: No local AWS answers at ${endpoint}. Start one there with \`npx keyroll local-aws --port ${new URL(endpoint).port}\``);

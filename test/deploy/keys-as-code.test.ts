@@ -4,7 +4,6 @@
  * no key material anywhere Terraform or the Lambdas leave traces.
  */
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -23,6 +22,7 @@ import { type RunningServer, startServer } from '../../lambda/serve/node-server'
 import { tableNamesFromEnv } from '../../lambda/store/table-names';
 import { runCdktf } from '../../stacks/deploy/run-cdktf';
 import { KEYS_STACK, PLATFORM_STACK } from '../../stacks/stack-names';
+import { closedPort } from '../support/child-process';
 import { call, startHarness } from '../support/service-harness';
 
 jest.setTimeout(600_000);
@@ -46,13 +46,6 @@ let staging: RunningServer;
 let telemetryPort: number;
 let telemetryUrl: string;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function writeKeys(mutate: (keys: any[]) => any[] = (keys) => keys) {
   fs.writeFileSync(keysFile, stringify({ ...example, keys: mutate(structuredClone(example.keys)) }));
@@ -92,7 +85,7 @@ async function eventually<T>(read: () => Promise<T>, accept: (value: T) => boole
 }
 
 beforeAll(async () => {
-  telemetryPort = await freePort();
+  telemetryPort = await closedPort();
   telemetryUrl = `https://localhost:${telemetryPort}/v1/telemetry`;
   writeKeys();
   const config = (environment: 'production' | 'staging') => ({ config: { environment, extraKeyHeaders: ['x-tlm-key'], tables } });
