@@ -9,8 +9,8 @@ export interface RateLimit {
 
 export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 6000, windowSeconds: 60 };
 
-/** A secret replaced by regeneration that keeps working until `validUntil` (the grace). */
-export interface GraceSecret {
+/** A credential replaced by regeneration that keeps working until `validUntil` (the grace). */
+export interface GraceCredential {
   readonly hash: string;
   readonly validUntil: string;
 }
@@ -33,11 +33,11 @@ export interface ApiKeyRecord {
   readonly requestCount: number;
   readonly errorCount: number;
   readonly revokedAt?: string;
-  /** Display prefix of the current secret, e.g. `kr_live_Ab3d`. */
+  /** Display prefix of the current credential, e.g. `kr_live_Ab3d`. */
   readonly start: string;
-  /** SHA-256 of the current secret. */
-  readonly secretHash: string;
-  readonly graceSecrets: readonly GraceSecret[];
+  /** SHA-256 of the current credential. */
+  readonly credentialHash: string;
+  readonly graceCredentials: readonly GraceCredential[];
   /** Bumped by every configuration or secret change; guards conditional writes. */
   readonly version: number;
 }
@@ -52,8 +52,8 @@ export function keyStatus(key: ApiKeyRecord, nowMs: number): KeyStatus {
   return 'active';
 }
 
-/** Whether a secret with this hash currently opens the key: the current one, or one still in grace. */
-export function acceptsSecret(key: ApiKeyRecord, secretHash: string, nowMs: number): boolean {
-  if (key.secretHash === secretHash) return true;
-  return key.graceSecrets.some((grace) => grace.hash === secretHash && Date.parse(grace.validUntil) > nowMs);
+/** Whether a credential with this hash currently opens the key: the current one, or one still in grace. */
+export function acceptsCredential(key: ApiKeyRecord, credentialHash: string, nowMs: number): boolean {
+  if (key.credentialHash === credentialHash) return true;
+  return key.graceCredentials.some((grace) => grace.hash === credentialHash && Date.parse(grace.validUntil) > nowMs);
 }

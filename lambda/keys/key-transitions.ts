@@ -6,15 +6,15 @@ import { errors } from '../errors';
 import { ENVIRONMENT_TAGS } from './environments';
 import { displayStart, randomBase62 } from './key-format';
 import type { CreateKeyInput, UpdateKeyInput } from './key-input';
-import { type ApiKeyRecord, DEFAULT_RATE_LIMIT, type GraceSecret } from './key-record';
-import { hashSecret } from './secret-hash';
+import { type ApiKeyRecord, DEFAULT_RATE_LIMIT, type GraceCredential } from './key-record';
+import { hashCredential } from './credential-hash';
 
 /**
- * Previous secrets a key keeps in grace at once. Bounds the record (DynamoDB items stop at 400 KB)
- * and how many secrets can open one key; a regeneration with grace beyond it is refused, never
+ * Previous credentials a key keeps in grace at once. Bounds the record (DynamoDB items stop at 400 KB)
+ * and how many credentials can open one key; a regeneration with grace beyond it is refused, never
  * silently cutting short a grace someone relies on.
  */
-export const MAX_GRACE_SECRETS = 3;
+export const MAX_GRACE_CREDENTIALS = 3;
 
 export function newKeyId(): string {
   return `key_${randomBase62(20)}`;
@@ -45,8 +45,8 @@ export function createRecord(
     requestCount: 0,
     errorCount: 0,
     start: displayStart(key),
-    secretHash: hashSecret(key),
-    graceSecrets: [],
+    credentialHash: hashCredential(key),
+    graceCredentials: [],
     version: 1,
   };
 }
@@ -69,38 +69,38 @@ export function applyUpdate(record: ApiKeyRecord, input: UpdateKeyInput, now: Da
 }
 
 /**
- * Replaces the key's secret with `newKey`. The old secret stays valid for `graceSeconds`
- * (0 = stops at once); secrets whose grace has already run out are dropped.
+ * Replaces the key's credential with `newKey`. The old credential stays valid for `graceSeconds`
+ * (0 = stops at once); credentials whose grace has already run out are dropped.
  */
-export function regenerateSecret(record: ApiKeyRecord, newKey: string, graceSeconds: number, now: Date): ApiKeyRecord {
+export function regenerateCredential(record: ApiKeyRecord, newKey: string, graceSeconds: number, now: Date): ApiKeyRecord {
   assertNotRevoked(record);
   if (!newKey.startsWith(`kr_${ENVIRONMENT_TAGS[record.environment]}_`)) {
-    throw new Error(`regenerateSecret: new key is not a ${record.environment} key`);
+    throw new Error(`regenerateCredential: new key is not a ${record.environment} key`);
   }
   const at = now.toISOString();
-  const stillInGrace = record.graceSecrets.filter((grace) => grace.validUntil > at);
-  if (graceSeconds > 0 && stillInGrace.length >= MAX_GRACE_SECRETS) {
-    throw errors.graceLimit(record.id, MAX_GRACE_SECRETS, stillInGrace.map((grace) => grace.validUntil).sort()[0]);
+  const stillInGrace = record.graceCredentials.filter((grace) => grace.validUntil > at);
+  if (graceSeconds > 0 && stillInGrace.length >= MAX_GRACE_CREDENTIALS) {
+    throw errors.graceLimit(record.id, MAX_GRACE_CREDENTIALS, stillInGrace.map((grace) => grace.validUntil).sort()[0]);
   }
-  const retiring: GraceSecret[] =
+  const retiring: GraceCredential[] =
     graceSeconds > 0
-      ? [{ hash: record.secretHash, validUntil: new Date(now.getTime() + graceSeconds * 1000).toISOString() }]
+      ? [{ hash: record.credentialHash, validUntil: new Date(now.getTime() + graceSeconds * 1000).toISOString() }]
       : [];
   return {
     ...record,
     start: displayStart(newKey),
-    secretHash: hashSecret(newKey),
-    graceSecrets: [...stillInGrace, ...retiring],
+    credentialHash: hashCredential(newKey),
+    graceCredentials: [...stillInGrace, ...retiring],
     updatedAt: at,
     version: record.version + 1,
   };
 }
 
-/** Revocation is permanent and immediate: every secret, including those in grace, stops working. */
+/** Revocation is permanent and immediate: every credential, including those in grace, stops working. */
 export function revoke(record: ApiKeyRecord, now: Date): ApiKeyRecord {
   assertNotRevoked(record);
   const at = now.toISOString();
-  return { ...record, enabled: false, graceSecrets: [], revokedAt: at, updatedAt: at, version: record.version + 1 };
+  return { ...record, enabled: false, graceCredentials: [], revokedAt: at, updatedAt: at, version: record.version + 1 };
 }
 
 function assertNotRevoked(record: ApiKeyRecord): void {

@@ -6,7 +6,7 @@ import { errors } from '../errors';
 import { generateKey } from '../keys/key-format';
 import type { CreateKeyInput, RegenerateKeyInput, UpdateKeyInput } from '../keys/key-input';
 import type { ApiKeyRecord } from '../keys/key-record';
-import { applyUpdate, createRecord, newKeyId, regenerateSecret, revoke } from '../keys/key-transitions';
+import { applyUpdate, createRecord, newKeyId, regenerateCredential, revoke } from '../keys/key-transitions';
 import type { KeyStore } from '../store/key-store';
 
 export interface KeyManagerOptions {
@@ -114,7 +114,7 @@ export class KeyManager {
     const current = await this.get(tenant, id);
     guard?.(current);
     const key = generateKey(current.environment);
-    const next = regenerateSecret(current, key, input.graceSeconds ?? 0, this.clock());
+    const next = regenerateCredential(current, key, input.graceSeconds ?? 0, this.clock());
     if ((await this.options.store.saveKeyChanges(current, next)) === 'conflict') {
       throw await this.conflictOrRevoked(tenant, id);
     }

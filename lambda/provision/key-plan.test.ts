@@ -1,5 +1,5 @@
 import { generateKey } from '../keys/key-format';
-import { applyUpdate, createRecord, regenerateSecret, revoke } from '../keys/key-transitions';
+import { applyUpdate, createRecord, regenerateCredential, revoke } from '../keys/key-transitions';
 import { configurationChanges, planKey, staleRuleNames, supersededKeys } from './key-plan';
 import { keySecretValue } from './key-secret';
 import { type KeySpec, keySpecSchema } from './key-spec';
@@ -75,9 +75,9 @@ describe('planKey', () => {
 
   it('regenerates a key whose secret no longer opens it, and keeps one whose old secret is still in grace', () => {
     const { record, secret, provisioned } = issued();
-    const regeneratedHard = regenerateSecret(record, generateKey('production'), 0, now);
+    const regeneratedHard = regenerateCredential(record, generateKey('production'), 0, now);
     expect(planKey(spec, { secret, key: regeneratedHard, provisioned }, { nowMs })).toMatchObject({ kind: 'regenerate', key: regeneratedHard });
-    const inGrace = regenerateSecret(record, generateKey('production'), 600, now);
+    const inGrace = regenerateCredential(record, generateKey('production'), 600, now);
     expect(planKey(spec, { secret, key: inGrace, provisioned }, { nowMs })).toMatchObject({ kind: 'keep' });
   });
 });

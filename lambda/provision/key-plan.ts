@@ -3,8 +3,8 @@
  * the key record alone. Pure, so every case is testable without AWS.
  */
 import type { UpdateKeyInput } from '../keys/key-input';
-import { type ApiKeyRecord, acceptsSecret } from '../keys/key-record';
-import { hashSecret } from '../keys/secret-hash';
+import { type ApiKeyRecord, acceptsCredential } from '../keys/key-record';
+import { hashCredential } from '../keys/credential-hash';
 import type { KeySecretValue, KeySpec } from './key-spec';
 
 /**
@@ -56,7 +56,7 @@ export function planKey(spec: KeySpec, found: KeyFound, options: PlanOptions): K
   const immutable = immutableChange(spec, key);
   if (immutable) return { kind: 'replace', reason: immutable, previous: key, previousApiKey: secret.apiKey };
   const changes = configurationChanges(spec, key);
-  if (!acceptsSecret(key, hashSecret(secret.apiKey), options.nowMs)) return { kind: 'regenerate', key, ...(changes ? { changes } : {}) };
+  if (!acceptsCredential(key, hashCredential(secret.apiKey), options.nowMs)) return { kind: 'regenerate', key, ...(changes ? { changes } : {}) };
   return { kind: 'keep', key, apiKey: secret.apiKey, ...(changes ? { changes } : {}) };
 }
 

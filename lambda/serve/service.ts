@@ -72,7 +72,7 @@ export function createService(options: ServiceOptions = {}): Service {
     onKeyChanged: (keyId, record) => {
       verifier.forgetKey(keyId);
       // A hash probed before the key existed is cached as unknown; forget that too.
-      verifier.forgetSecretHash(record.secretHash);
+      verifier.forgetSecretHash(record.credentialHash);
     },
   });
   const deps: ServeDeps = {

@@ -2,7 +2,7 @@
 import { type ApiKeyRecord, keyStatus } from '../keys/key-record';
 
 export function keyView(record: ApiKeyRecord, nowMs: number = Date.now()) {
-  const graceUntil = record.graceSecrets
+  const graceUntil = record.graceCredentials
     .map((grace) => grace.validUntil)
     .filter((until) => Date.parse(until) > nowMs)
     .sort()

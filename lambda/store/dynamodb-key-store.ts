@@ -47,7 +47,7 @@ export class DynamoDbKeyStore implements KeyStore {
           {
             Put: {
               TableName: this.tableName,
-              Item: pointerItem(record, record.secretHash),
+              Item: pointerItem(record, record.credentialHash),
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
@@ -92,9 +92,9 @@ export class DynamoDbKeyStore implements KeyStore {
     return { records: (Items ?? []).map(recordFromItem), ...(lastSk ? { lastEvaluatedId: lastSk.slice(TENANT_ITEMS.key.length) } : {}) };
   }
 
-  async findKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | undefined> {
+  async findKeyBySecretHash(credentialHash: string): Promise<ApiKeyRecord | undefined> {
     const { Item: pointer } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: secretItemKey(secretHash), ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: secretItemKey(credentialHash), ConsistentRead: true }),
     );
     if (!pointer) return undefined;
     return this.getKey(String(pointer.tenant), String(pointer.keyId));
@@ -109,7 +109,7 @@ export class DynamoDbKeyStore implements KeyStore {
     };
     update.ExpressionAttributeValues[':previousVersion'] = previous.version;
     try {
-      if (next.secretHash === previous.secretHash) {
+      if (next.credentialHash === previous.credentialHash) {
         await this.client.send(new UpdateCommand(update));
       } else {
         await this.client.send(
@@ -119,7 +119,7 @@ export class DynamoDbKeyStore implements KeyStore {
               {
                 Put: {
                   TableName: this.tableName,
-                  Item: pointerItem(next, next.secretHash),
+                  Item: pointerItem(next, next.credentialHash),
                   ConditionExpression: 'attribute_not_exists(pk)',
                 },
               },
@@ -163,15 +163,15 @@ export class DynamoDbKeyStore implements KeyStore {
   }
 }
 
-function pointerItem(record: ApiKeyRecord, secretHash: string) {
-  return { ...secretItemKey(secretHash), kind: 'secret', tenant: record.tenant, keyId: record.id };
+function pointerItem(record: ApiKeyRecord, credentialHash: string) {
+  return { ...secretItemKey(credentialHash), kind: 'secret', tenant: record.tenant, keyId: record.id };
 }
 
 /** The replaced secret's pointer: kept while it is in grace, then expired by TTL. */
 function retiredPointerItem(previous: ApiKeyRecord, next: ApiKeyRecord) {
-  const grace = next.graceSecrets.find((secret) => secret.hash === previous.secretHash);
+  const grace = next.graceCredentials.find((secret) => secret.hash === previous.credentialHash);
   const until = grace ? Date.parse(grace.validUntil) : Date.parse(next.updatedAt);
-  return { ...pointerItem(previous, previous.secretHash), ttl: Math.ceil(until / 1000) + POINTER_LINGER_SECONDS };
+  return { ...pointerItem(previous, previous.credentialHash), ttl: Math.ceil(until / 1000) + POINTER_LINGER_SECONDS };
 }
 
 /** SET every field a key's owner may change; REMOVE expiresAt when it was cleared. */
@@ -183,8 +183,8 @@ function configurationUpdate(next: ApiKeyRecord) {
     enabled: next.enabled,
     tags: next.tags,
     start: next.start,
-    secretHash: next.secretHash,
-    graceSecrets: next.graceSecrets,
+    credentialHash: next.credentialHash,
+    graceCredentials: next.graceCredentials,
     updatedAt: next.updatedAt,
     version: next.version,
     ...(next.expiresAt ? { expiresAt: next.expiresAt } : {}),
@@ -206,12 +206,14 @@ function configurationUpdate(next: ApiKeyRecord) {
 }
 
 function recordFromItem(item: Record<string, unknown>): ApiKeyRecord {
-  const { pk: _pk, sk: _sk, kind: _kind, ...record } = item;
+  // Items written before the credential vocabulary call the fields secretHash and graceSecrets.
+  const { pk: _pk, sk: _sk, kind: _kind, secretHash, graceSecrets, ...record } = item;
   return {
     requestCount: 0,
     errorCount: 0,
-    graceSecrets: [],
     tags: [],
+    ...(secretHash !== undefined ? { credentialHash: secretHash } : {}),
+    graceCredentials: graceSecrets ?? [],
     ...record,
   } as unknown as ApiKeyRecord;
 }

@@ -32,7 +32,7 @@ export interface KeyStore {
   /** Up to `limit` keys after key id `afterId` (from the start without it). */
   listKeyPage(tenant: string, page: { readonly limit: number; readonly afterId?: string }): Promise<KeyPage>;
   /** The key a secret hash belongs to (current or in grace), or undefined. */
-  findKeyBySecretHash(secretHash: string): Promise<ApiKeyRecord | undefined>;
+  findKeyBySecretHash(credentialHash: string): Promise<ApiKeyRecord | undefined>;
   /**
    * Writes `next` over `previous` if nobody changed the key in between (same version) and it is
    * not revoked; otherwise returns 'conflict' and writes nothing. Usage counters are left alone.

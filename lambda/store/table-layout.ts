@@ -30,6 +30,6 @@ export const tenantPartition = (tenant: string) => `${PARTITIONS.tenant}${tenant
 export const keyItemKey = (tenant: string, id: string) => ({ pk: tenantPartition(tenant), sk: `${TENANT_ITEMS.key}${id}` });
 export const usageMarkerKey = (tenant: string, deltaId: string) => ({ pk: tenantPartition(tenant), sk: `${TENANT_ITEMS.usage}${deltaId}` });
 export const declaredPermissionsItemKey = (tenant: string) => ({ pk: tenantPartition(tenant), sk: TENANT_ITEMS.permissions });
-export const secretItemKey = (secretHash: string) => ({ pk: `${PARTITIONS.secret}${secretHash}`, sk: SECRET_SK });
+export const secretItemKey = (credentialHash: string) => ({ pk: `${PARTITIONS.secret}${credentialHash}`, sk: SECRET_SK });
 export const specItemKey = (tenant: string, name: string) => ({ pk: `${PARTITIONS.spec}${tenant}`, sk: name });
 export const provisionedKeyItemKey = (tenant: string, name: string) => ({ pk: `${PARTITIONS.provisioned}${tenant}`, sk: name });

@@ -9,14 +9,14 @@ const record = createRecord('acme', { name: 'k', environment: 'production', perm
 describe('KeyCache', () => {
   it('never serves a forgotten entry again, but still knows its hash belongs to a real key', () => {
     const cache = new KeyCache();
-    cache.set(record.secretHash, record, now);
+    cache.set(record.credentialHash, record, now);
     cache.forgetKey(record.id);
-    const entry = cache.get(record.secretHash)!;
+    const entry = cache.get(record.credentialHash)!;
     expect(entry.record).toBe(record);
     expect(cache.freshness(entry, now)).toBe('expired');
-    cache.set(record.secretHash, record, now + 1);
-    cache.forgetHash(record.secretHash);
-    expect(cache.freshness(cache.get(record.secretHash)!, now + 1)).toBe('expired');
+    cache.set(record.credentialHash, record, now + 1);
+    cache.forgetHash(record.credentialHash);
+    expect(cache.freshness(cache.get(record.credentialHash)!, now + 1)).toBe('expired');
   });
 
 });

@@ -42,8 +42,8 @@ export class KeyCache {
     this.options = { ...DEFAULTS, ...options };
   }
 
-  get(secretHash: string): CacheEntry | undefined {
-    return this.entries.get(secretHash) ?? this.unknown.get(secretHash);
+  get(credentialHash: string): CacheEntry | undefined {
+    return this.entries.get(credentialHash) ?? this.unknown.get(credentialHash);
   }
 
   freshness(entry: CacheEntry, nowMs: number): Freshness {
@@ -52,21 +52,21 @@ export class KeyCache {
     return age < this.options.maxStaleMs ? 'stale' : 'expired';
   }
 
-  set(secretHash: string, record: ApiKeyRecord | undefined, nowMs: number): void {
+  set(credentialHash: string, record: ApiKeyRecord | undefined, nowMs: number): void {
     const entry = { record, fetchedAt: nowMs };
     if (!record) {
-      const was = this.entries.get(secretHash)?.record;
-      this.entries.delete(secretHash);
-      if (was) this.untrack(was.id, secretHash);
-      insertBounded(this.unknown, secretHash, entry, this.options.maxUnknown);
+      const was = this.entries.get(credentialHash)?.record;
+      this.entries.delete(credentialHash);
+      if (was) this.untrack(was.id, credentialHash);
+      insertBounded(this.unknown, credentialHash, entry, this.options.maxUnknown);
       return;
     }
-    this.unknown.delete(secretHash);
-    const evicted = insertBounded(this.entries, secretHash, entry, this.options.maxEntries);
+    this.unknown.delete(credentialHash);
+    const evicted = insertBounded(this.entries, credentialHash, entry, this.options.maxEntries);
     if (evicted?.record) this.untrack(evicted.record.id, evicted.hash);
     let hashes = this.hashesByKeyId.get(record.id);
     if (!hashes) this.hashesByKeyId.set(record.id, (hashes = new Set()));
-    hashes.add(secretHash);
+    hashes.add(credentialHash);
   }
 
   /**
@@ -79,20 +79,20 @@ export class KeyCache {
   }
 
   /** Forgets one hash, e.g. after this instance created a key whose hash was probed (unknown) before. */
-  forgetHash(secretHash: string): void {
-    this.unknown.delete(secretHash);
-    this.expire(secretHash);
+  forgetHash(credentialHash: string): void {
+    this.unknown.delete(credentialHash);
+    this.expire(credentialHash);
   }
 
-  private expire(secretHash: string): void {
-    const entry = this.entries.get(secretHash);
+  private expire(credentialHash: string): void {
+    const entry = this.entries.get(credentialHash);
     // Replaced in place: the entry keeps its age in the eviction order.
-    if (entry) this.entries.set(secretHash, { record: entry.record, fetchedAt: FORGOTTEN });
+    if (entry) this.entries.set(credentialHash, { record: entry.record, fetchedAt: FORGOTTEN });
   }
 
-  private untrack(keyId: string, secretHash: string): void {
+  private untrack(keyId: string, credentialHash: string): void {
     const hashes = this.hashesByKeyId.get(keyId);
-    hashes?.delete(secretHash);
+    hashes?.delete(credentialHash);
     if (hashes?.size === 0) this.hashesByKeyId.delete(keyId);
   }
 }

@@ -5,7 +5,7 @@
 import { generateKey } from '../keys/key-format';
 import type { ApiKeyRecord } from '../keys/key-record';
 import { createRecord, revoke } from '../keys/key-transitions';
-import { hashSecret } from '../keys/secret-hash';
+import { hashCredential } from '../keys/credential-hash';
 import { KeyVerifier, MAX_READS_PER_VERIFICATION } from './key-verifier';
 
 function scriptedStore() {
@@ -82,7 +82,7 @@ describe('KeyVerifier', () => {
     const store = scriptedStore();
     const verifier = new KeyVerifier({ store, environment: 'production', clock });
     const pending = verifier.verify(key);
-    verifier.forgetSecretHash(hashSecret(key));
+    verifier.forgetSecretHash(hashCredential(key));
     store.reads[0].settle(undefined); // read before the key existed
     await flush();
     expect(store.reads).toHaveLength(2);
@@ -103,7 +103,7 @@ describe('KeyVerifier invalidation is per key', () => {
     for (let i = 0; i < 50; i++) {
       // What the key manager does on every change of tenant A's key.
       verifier.forgetKey(other.id);
-      verifier.forgetSecretHash(other.secretHash);
+      verifier.forgetSecretHash(other.credentialHash);
     }
     store.reads[0].settle(record);
     expect(await pending).toMatchObject({ ok: true, key: record });
@@ -143,7 +143,7 @@ describe('KeyVerifier budget for unknown keys', () => {
     const store = {
       findKeyBySecretHash: async (hash: string) => {
         reads.push(hash);
-        return hash === record.secretHash ? record : undefined;
+        return hash === record.credentialHash ? record : undefined;
       },
     };
     const verifier = new KeyVerifier({ store, environment: 'production', clock: () => clock.now, unknownKeyReads: budget });
@@ -187,7 +187,7 @@ describe('KeyVerifier budget for unknown keys', () => {
     const readsBefore = reads.length;
     expect(verifier.verify(key)).toMatchObject({ ok: true }); // served synchronously, refresh started
     expect(reads).toHaveLength(readsBefore + 1);
-    expect(reads.at(-1)).toBe(record.secretHash);
+    expect(reads.at(-1)).toBe(record.credentialHash);
     clock.now += 10_000; // expired, and the budget is full again: spend it before the known key asks
     await outcome(() => verifier.verify(generateKey('production')));
     expect(await outcome(() => verifier.verify(key))).toBe('VALID'); // waits for the store, uncharged
@@ -197,9 +197,9 @@ describe('KeyVerifier budget for unknown keys', () => {
     const { reads, verifier } = setup({ ratePerSecond: 1, burst: 1 });
     expect(await outcome(() => verifier.verify(key))).toBe('VALID');
     verifier.forgetKey(record.id);
-    verifier.forgetSecretHash(record.secretHash);
+    verifier.forgetSecretHash(record.credentialHash);
     expect(await outcome(() => verifier.verify(key))).toBe('VALID');
-    expect(reads).toEqual([record.secretHash, record.secretHash]);
+    expect(reads).toEqual([record.credentialHash, record.credentialHash]);
   });
 
   it('lets requests for a hash already being read join that read, whatever the budget', async () => {

@@ -5,8 +5,8 @@
 import { errors, type VerificationCode } from '../errors';
 import type { Environment } from '../keys/environments';
 import { hasKeyLength, parseKey } from '../keys/key-format';
-import { type ApiKeyRecord, acceptsSecret, keyStatus } from '../keys/key-record';
-import { hashSecret } from '../keys/secret-hash';
+import { type ApiKeyRecord, acceptsCredential, keyStatus } from '../keys/key-record';
+import { hashCredential } from '../keys/credential-hash';
 import type { KeyStore } from '../store/key-store';
 import { type CacheEntry, KeyCache, type KeyCacheOptions } from './key-cache';
 import { TokenBucket } from './token-bucket';
@@ -94,36 +94,36 @@ export class KeyVerifier {
   verify(presented: string | undefined): Verification | Promise<Verification> {
     if (!presented) return MISSING;
     if (!hasKeyLength(presented)) return INVALID;
-    const secretHash = hashSecret(presented);
+    const credentialHash = hashCredential(presented);
     const now = this.clock();
-    const cached = this.cache.get(secretHash);
+    const cached = this.cache.get(credentialHash);
     // Hot path: a hash that matched a stored key came from a well-formed key, so its format and
     // checksum were already checked when it was first seen; only the lookup is repeated.
-    if (cached?.record && this.serve(cached, secretHash, now)) return this.judge(cached.record, secretHash, now);
+    if (cached?.record && this.serve(cached, credentialHash, now)) return this.judge(cached.record, credentialHash, now);
     const parsed = parseKey(presented);
     // Refused before any I/O: a checksum failure or another environment's key never reaches the store.
     if (!parsed) return INVALID;
     if (parsed.environment !== this.options.environment) return WRONG_ENVIRONMENT;
-    if (cached && this.serve(cached, secretHash, now)) return this.judge(cached.record, secretHash, now);
+    if (cached && this.serve(cached, credentialHash, now)) return this.judge(cached.record, credentialHash, now);
     // Refused, not guessed: the key may be real (new, or evicted), so 503 asks for a retry, as a
     // store outage does, rather than calling it invalid. A known key's entry still lets it read.
-    if (!cached?.record && !this.mayReadUnknown(secretHash, now)) throw this.refuseUnknown(now);
-    return this.refresh(secretHash).then((record) => this.judge(record, secretHash, this.clock()));
+    if (!cached?.record && !this.mayReadUnknown(credentialHash, now)) throw this.refuseUnknown(now);
+    return this.refresh(credentialHash).then((record) => this.judge(record, credentialHash, this.clock()));
   }
 
   /** Whether a cached entry may answer now; a stale one also starts a background refresh. */
-  private serve(entry: CacheEntry, secretHash: string, now: number): boolean {
+  private serve(entry: CacheEntry, credentialHash: string, now: number): boolean {
     const freshness = this.cache.freshness(entry, now);
     // A stale unknown hash is re-checked only within the budget; until then it stays refused.
-    if (freshness === 'stale' && !this.inFlight.has(secretHash) && (entry.record || this.mayReadUnknown(secretHash, now))) {
-      this.refresh(secretHash).catch((error) => this.options.onRefreshError?.(error));
+    if (freshness === 'stale' && !this.inFlight.has(credentialHash) && (entry.record || this.mayReadUnknown(credentialHash, now))) {
+      this.refresh(credentialHash).catch((error) => this.options.onRefreshError?.(error));
     }
     return freshness !== 'expired';
   }
 
   /** A read already out for this hash costs nothing more; a new one takes from the budget. */
-  private mayReadUnknown(secretHash: string, now: number): boolean {
-    return this.inFlight.has(secretHash) || this.unknownKeyReads.take(now);
+  private mayReadUnknown(credentialHash: string, now: number): boolean {
+    return this.inFlight.has(credentialHash) || this.unknownKeyReads.take(now);
   }
 
   private refuseUnknown(now: number) {
@@ -136,9 +136,9 @@ export class KeyVerifier {
     return errors.unknownKeyBudgetSpent(this.unknownKeyReads.retryAfterSeconds(now));
   }
 
-  private judge(record: ApiKeyRecord | undefined, secretHash: string, now: number): Verification {
+  private judge(record: ApiKeyRecord | undefined, credentialHash: string, now: number): Verification {
     if (record && record.environment !== this.options.environment) return WRONG_ENVIRONMENT;
-    return judgeRecord(record, secretHash, now);
+    return judgeRecord(record, credentialHash, now);
   }
 
   /**
@@ -151,21 +151,21 @@ export class KeyVerifier {
     for (const read of this.inFlight.values()) (read.keyIdsForgotten ??= new Set()).add(keyId);
   }
 
-  forgetSecretHash(secretHash: string): void {
-    this.cache.forgetHash(secretHash);
-    const read = this.inFlight.get(secretHash);
+  forgetSecretHash(credentialHash: string): void {
+    this.cache.forgetHash(credentialHash);
+    const read = this.inFlight.get(credentialHash);
     if (read) read.hashForgotten = true;
   }
 
   /** One store read per hash at a time, however many requests are waiting for it. */
-  private refresh(secretHash: string): Promise<ApiKeyRecord | undefined> {
-    const pending = this.inFlight.get(secretHash);
+  private refresh(credentialHash: string): Promise<ApiKeyRecord | undefined> {
+    const pending = this.inFlight.get(credentialHash);
     if (pending) return pending.promise;
     const read: InFlightRead = { promise: undefined!, hashForgotten: false, keyIdsForgotten: undefined };
-    read.promise = this.read(secretHash, read).finally(() => {
-      if (this.inFlight.get(secretHash) === read) this.inFlight.delete(secretHash);
+    read.promise = this.read(credentialHash, read).finally(() => {
+      if (this.inFlight.get(credentialHash) === read) this.inFlight.delete(credentialHash);
     });
-    this.inFlight.set(secretHash, read);
+    this.inFlight.set(credentialHash, read);
     return read.promise;
   }
 
@@ -173,13 +173,13 @@ export class KeyVerifier {
    * Reads again when this instance changed the key being read meanwhile (its hash, or the key the
    * record turns out to be): that answer may predate the change. Other keys' changes don't matter.
    */
-  private async read(secretHash: string, read: InFlightRead): Promise<ApiKeyRecord | undefined> {
+  private async read(credentialHash: string, read: InFlightRead): Promise<ApiKeyRecord | undefined> {
     for (let attempt = 1; ; attempt++) {
       read.hashForgotten = false;
       read.keyIdsForgotten = undefined;
-      const record = await this.options.store.findKeyBySecretHash(secretHash);
+      const record = await this.options.store.findKeyBySecretHash(credentialHash);
       if (!forgottenDuring(read, record)) {
-        this.cache.set(secretHash, record, this.clock());
+        this.cache.set(credentialHash, record, this.clock());
         return record;
       }
       if (attempt === MAX_READS_PER_VERIFICATION) throw errors.keyChangingWhileRead();
@@ -192,8 +192,8 @@ function forgottenDuring(read: InFlightRead, record: ApiKeyRecord | undefined): 
   return read.hashForgotten || (record !== undefined && read.keyIdsForgotten?.has(record.id) === true);
 }
 
-function judgeRecord(record: ApiKeyRecord | undefined, secretHash: string, now: number): Verification {
-  if (!record || !acceptsSecret(record, secretHash, now)) return INVALID;
+function judgeRecord(record: ApiKeyRecord | undefined, credentialHash: string, now: number): Verification {
+  if (!record || !acceptsCredential(record, credentialHash, now)) return INVALID;
   switch (keyStatus(record, now)) {
     case 'active':
       return { ok: true, key: record };

@@ -2,7 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { KEY_PATTERN } from '../../lambda/keys/key-format';
-import { hashSecret } from '../../lambda/keys/secret-hash';
+import { hashCredential } from '../../lambda/keys/credential-hash';
 import { createDocumentClient } from '../../lambda/store/dynamodb-client';
 import { DynamoDbKeyStore } from '../../lambda/store/dynamodb-key-store';
 import { uniqueTables } from '../support/service-harness';
@@ -26,7 +26,7 @@ describe('keyroll bootstrap', () => {
     expect(key).toMatch(new RegExp(`^${KEY_PATTERN.source}$`));
     expect(run.stderr).toMatch(/Created owner key key_\w+ for tenant cli-tenant: it holds every permission/);
     expect(run.stderr).not.toContain(key);
-    const record = await new DynamoDbKeyStore(createDocumentClient(), tables.keys).findKeyBySecretHash(hashSecret(key));
+    const record = await new DynamoDbKeyStore(createDocumentClient(), tables.keys).findKeyBySecretHash(hashCredential(key));
     expect(record).toMatchObject({ tenant: 'cli-tenant', environment: 'production', permissions: ['*'] });
   });
 

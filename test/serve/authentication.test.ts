@@ -161,7 +161,7 @@ describe('POST /v1/verify', () => {
       environment: 'production',
       permissions: ['telemetry:write'],
       customerId: 'c9',
-      ratelimit: { limit: 6000, remaining: 5999 },
+      rateLimit: { limit: 6000, remaining: 5999 },
     });
   });
 

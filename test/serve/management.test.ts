@@ -1,5 +1,5 @@
 /** Key management over HTTP: the v1 routes, the /auth shape, isolation, the management rules and validation. */
-import { MAX_GRACE_SECRETS } from '../../lambda/keys/key-transitions';
+import { MAX_GRACE_CREDENTIALS } from '../../lambda/keys/key-transitions';
 import { type Harness, startHarness } from '../support/service-harness';
 
 let harness: Harness;
@@ -42,7 +42,7 @@ describe('happy path', () => {
     for (const response of [fetched, listed]) {
       expect(response.status).toBe(200);
       expect(response.text).not.toContain(key);
-      expect(response.text).not.toMatch(/secretHash|graceSecrets/);
+      expect(response.text).not.toMatch(/credentialHash|graceCredentials/);
     }
     expect(listed.body.keys.map((k: { id: string }) => k.id)).toContain(id);
     expect(fetched.body).not.toHaveProperty('key');
@@ -237,10 +237,10 @@ describe('listing', () => {
 });
 
 describe('bounds', () => {
-  it(`keeps at most ${MAX_GRACE_SECRETS} previous secrets in grace: a further regeneration with grace is refused, one without works`, async () => {
+  it(`keeps at most ${MAX_GRACE_CREDENTIALS} previous secrets in grace: a further regeneration with grace is refused, one without works`, async () => {
     const { id } = (await create()).body;
     const keys: string[] = [];
-    for (let i = 0; i < MAX_GRACE_SECRETS; i++) {
+    for (let i = 0; i < MAX_GRACE_CREDENTIALS; i++) {
       const response = await harness.call('POST', `${base}/${id}/regenerate`, { key: admin, body: { graceSeconds: 600 } });
       expect(response.status).toBe(200);
       keys.push(response.body.key);

@@ -1,7 +1,7 @@
 /** Only hashes at rest: no table the service writes ever holds a key's plaintext. */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { KEY_PATTERN_GLOBAL } from '../../lambda/keys/key-format';
-import { hashSecret } from '../../lambda/keys/secret-hash';
+import { hashCredential } from '../../lambda/keys/credential-hash';
 import { createDocumentClient } from '../../lambda/store/dynamodb-client';
 import { type Harness, startHarness } from '../support/service-harness';
 
@@ -40,6 +40,6 @@ it('stores hashes, never keys, in any table', async () => {
     expect(dump).not.toContain(key.slice(12, 40));
   }
   // The hashes are what is there.
-  expect(dump).toContain(hashSecret(regenerated.body.key));
-  expect(dump).toContain(hashSecret(created.body.key));
+  expect(dump).toContain(hashCredential(regenerated.body.key));
+  expect(dump).toContain(hashCredential(created.body.key));
 });

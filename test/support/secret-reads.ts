@@ -4,7 +4,7 @@
  * Counted in SDK middleware, so the service under test runs unchanged against the emulator.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { hashSecret } from '../../lambda/keys/secret-hash';
+import { hashCredential } from '../../lambda/keys/credential-hash';
 import { createDocumentClient } from '../../lambda/store/dynamodb-client';
 
 export function countingSecretReads() {
@@ -29,7 +29,7 @@ export function countingSecretReads() {
   return {
     documentClient: createDocumentClient({ client }),
     /** Store reads so far for one plaintext key. */
-    readsOf: (key: string) => byHash.get(hashSecret(key)) ?? 0,
+    readsOf: (key: string) => byHash.get(hashCredential(key)) ?? 0,
     /** Store reads so far for every key. */
     total: () => total,
   };

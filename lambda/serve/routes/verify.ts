@@ -43,6 +43,6 @@ function answer(code: VerificationCode | 'VALID', key?: ApiKeyRecord, decision?:
     environment: key?.environment ?? null,
     permissions: key?.permissions ?? [],
     customerId: key?.customerId ?? null,
-    ratelimit: decision ? { limit: decision.limit, remaining: decision.remaining, reset: decision.reset } : null,
+    rateLimit: decision ? { limit: decision.limit, remaining: decision.remaining, reset: decision.reset } : null,
   };
 }
