@@ -13,6 +13,8 @@ export const PARTITIONS = {
   spec: 'SPEC#',
   /** The provisioner's records of what it handed out. */
   provisioned: 'PROVISIONED#',
+  /** Rotation state and the lease that keeps rotation steps, sweeps and deploys of a key apart. */
+  rotation: 'ROTATION#',
 } as const;
 
 /** Sort-key prefixes inside a tenant's partition. */
@@ -32,4 +34,5 @@ export const usageMarkerKey = (tenant: string, deltaId: string) => ({ pk: tenant
 export const declaredPermissionsItemKey = (tenant: string) => ({ pk: tenantPartition(tenant), sk: TENANT_ITEMS.permissions });
 export const secretItemKey = (credentialHash: string) => ({ pk: `${PARTITIONS.secret}${credentialHash}`, sk: SECRET_SK });
 export const specItemKey = (tenant: string, name: string) => ({ pk: `${PARTITIONS.spec}${tenant}`, sk: name });
+export const rotationItemKey = (tenant: string, name: string) => ({ pk: `${PARTITIONS.rotation}${tenant}`, sk: name });
 export const provisionedKeyItemKey = (tenant: string, name: string) => ({ pk: `${PARTITIONS.provisioned}${tenant}`, sk: name });
