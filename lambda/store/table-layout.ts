@@ -35,4 +35,10 @@ export const declaredPermissionsItemKey = (tenant: string) => ({ pk: tenantParti
 export const secretItemKey = (credentialHash: string) => ({ pk: `${PARTITIONS.secret}${credentialHash}`, sk: SECRET_SK });
 export const specItemKey = (tenant: string, name: string) => ({ pk: `${PARTITIONS.spec}${tenant}`, sk: name });
 export const rotationItemKey = (tenant: string, name: string) => ({ pk: `${PARTITIONS.rotation}${tenant}`, sk: name });
+/**
+ * The index of rotations that need the sweep (under way, draining or failed): one item per key,
+ * `<tenant>/<name>`, so a sweep reads only those, never every key. `_` cannot start a tenant id.
+ */
+export const ACTIVE_ROTATIONS_PARTITION = `${PARTITIONS.rotation}_active`;
+export const activeRotationItemKey = (tenant: string, name: string) => ({ pk: ACTIVE_ROTATIONS_PARTITION, sk: `${tenant}/${name}` });
 export const provisionedKeyItemKey = (tenant: string, name: string) => ({ pk: `${PARTITIONS.provisioned}${tenant}`, sk: name });
