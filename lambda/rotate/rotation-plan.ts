@@ -60,6 +60,8 @@ export interface RotationState {
   readonly retiring: readonly RetiringCredential[];
   /** Whether the rotation in progress retires with no drain. */
   readonly emergency?: boolean;
+  /** Set by `keyroll rotate --emergency` before it calls RotateSecret; the next createSecret takes it up. */
+  readonly emergencyRequested?: boolean;
   /** The last failure; cleared by the next successful cutover. */
   readonly failure?: RotationFailure;
   /** ISO-8601, the last cutover. */
@@ -119,10 +121,11 @@ export function afterStep(
   details: { keyId?: string; consumersVerified?: readonly string[]; retiring?: RetiringCredential; emergency?: boolean } = {},
 ): RotationState {
   const at = now.toISOString();
+  const { emergencyRequested: _taken, ...untaken } = state;
   const base: RotationState =
     step === 'createSecret'
       ? {
-          ...state,
+          ...untaken,
           phase: 'created',
           versionId: token,
           startedAt: at,
@@ -141,6 +144,11 @@ export function afterStep(
     lastRotatedAt: at,
     retiring: details.retiring ? [...state.retiring.filter((r) => r.hash !== details.retiring!.hash), details.retiring] : state.retiring,
   };
+}
+
+/** The state once an emergency rotation was asked for: the next rotation to start retires with no drain. */
+export function withEmergencyRequested(state: RotationState): RotationState {
+  return { ...state, emergencyRequested: true };
 }
 
 /** The state after a step failed: the phase stays (SM retries from createSecret, which is then `done`). */

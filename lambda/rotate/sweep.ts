@@ -1,0 +1,179 @@
+/**
+ * The sweep: run on a schedule (EventBridge Scheduler, every 5 minutes by default) and on demand
+ * (`keyroll rotation sweep`). For each key in the index of active rotations it retires old
+ * credentials whose time has come (rotation-plan.ts `retirementDecision`), finishes a cutover that
+ * Secrets Manager made but the key record missed, and repairs rotations that are stuck: consumers
+ * back on the current credential, the pending credential dropped, AWSPENDING removed, the status
+ * failed with the reason. A failed rotation never revokes the old credential.
+ */
+import type { RetirementReason, RotationState } from './rotation-plan';
+import { afterRepair, afterRetirement, afterStep, inProgress, isStuck, retirementDecision } from './rotation-plan';
+import { safeMessage } from './rotation-errors';
+import { KeyBusyError, withKeyLease } from './rotation-record';
+import { putConsumersBack, type RotationDeps } from './rotation-steps';
+
+export interface SweepDeps extends RotationDeps {
+  /** The consumer cache horizon (KEYROLL_CONSUMER_CACHE_SECONDS). */
+  readonly horizonMs: number;
+  /** How late a use can reach lastUsedAt (usage is written in batches). @default 30_000 */
+  readonly usageLagMs?: number;
+  /** A rotation under way that has not moved for this long is stuck. @default 30 minutes */
+  readonly stuckAfterMs?: number;
+}
+
+export interface SweepOutcome {
+  readonly tenant: string;
+  readonly name: string;
+  /** What the sweep did, or why it did nothing. */
+  readonly action: 'retired' | 'repaired' | 'finished' | 'waiting' | 'busy' | 'error';
+  readonly detail?: string;
+  readonly retired?: { readonly start: string; readonly reason: RetirementReason; readonly stillInUse: boolean; readonly lastUsedAt?: string };
+}
+
+export interface SweepReport {
+  readonly checked: number;
+  readonly outcomes: readonly SweepOutcome[];
+}
+
+export async function sweep(deps: SweepDeps, onProgress: (outcome: SweepOutcome) => void = () => undefined): Promise<SweepReport> {
+  const active = await deps.records.listActive();
+  const outcomes: SweepOutcome[] = [];
+  for (const { tenant, name } of active) {
+    let outcome: SweepOutcome;
+    try {
+      outcome = await withKeyLease(deps.records, tenant, name, deps.leaseOwner, deps.leaseMs ?? 90_000, () => sweepKey(deps, tenant, name));
+    } catch (error) {
+      outcome =
+        error instanceof KeyBusyError
+          ? { tenant, name, action: 'busy', detail: 'a rotation step or deploy holds the key; the next sweep looks again' }
+          : { tenant, name, action: 'error', detail: safeMessage(error) };
+      if (outcome.action === 'error') deps.log.error('sweep of a key failed', { tenant, keyName: name, reason: outcome.detail });
+    }
+    outcomes.push(outcome);
+    onProgress(outcome);
+  }
+  return { checked: active.length, outcomes };
+}
+
+async function sweepKey(deps: SweepDeps, tenant: string, name: string): Promise<SweepOutcome> {
+  const record = await deps.records.get(tenant, name);
+  let version = record.version;
+  let state: RotationState = record.state;
+  const save = async (next: RotationState) => {
+    version = await deps.records.save(tenant, name, next, version);
+    state = next;
+  };
+  const secret = await deps.secrets.describe(`keyroll/${tenant}/${name}`);
+  const now = deps.clock();
+
+  if (inProgress(state) && state.versionId) {
+    const token = state.versionId;
+    // SM moved AWSCURRENT but the run died before the key record followed: finish the cutover.
+    if (secret.currentVersionId === token && state.phase === 'tested') {
+      await finishCutover(deps, secret.arn, tenant, name, state, save);
+      return { tenant, name, action: 'finished', detail: `completed the cutover of version ${token}` };
+    }
+    const abandoned = secret.pendingVersionId !== token && secret.currentVersionId !== token;
+    if (abandoned || isStuck(state, now.getTime(), deps.stuckAfterMs ?? 30 * 60_000)) {
+      await repair(deps, secret.arn, tenant, name, state, save, abandoned ? 'abandoned' : 'stuck');
+      return { tenant, name, action: 'repaired', detail: state.failure?.message };
+    }
+    return { tenant, name, action: 'waiting', detail: `rotation of version ${token} is under way (${state.phase})` };
+  }
+
+  const declared = await deps.specs.read(tenant, name);
+  const key = state.keyId ? await deps.keys.get(tenant, state.keyId) : undefined;
+  let retired: SweepOutcome['retired'];
+  for (const old of state.retiring) {
+    // Read back now, not trusted from testSecret: a deploy may have written something else since.
+    let consumersVerified = key !== undefined;
+    for (const consumer of declared?.consumers ?? []) {
+      if (!key || (await consumer.readBackHash()) !== key.credentialHash) consumersVerified = false;
+    }
+    const lastUsedAt = (await deps.keys.credentialLastUsed([old.hash])).get(old.hash);
+    const decision = retirementDecision(old, {
+      nowMs: now.getTime(),
+      horizonMs: deps.horizonMs,
+      usageLagMs: deps.usageLagMs ?? 30_000,
+      consumersVerified,
+      ...(lastUsedAt ? { lastUsedAtMs: Date.parse(lastUsedAt) } : {}),
+    });
+    if (!decision.retire) continue;
+    if (key) await deps.keys.retireGrace(tenant, key.id, old.hash);
+    if (decision.stillInUse) {
+      deps.log.warn('retired an old credential that was still in use: something keyroll does not know of holds it', {
+        tenant,
+        keyName: name,
+        credentialStart: old.start,
+        lastUsedAt,
+        reason: decision.reason,
+      });
+    } else {
+      deps.log.info('old credential retired', { tenant, keyName: name, credentialStart: old.start, reason: decision.reason });
+    }
+    await save(afterRetirement(state, old, decision.reason, now, decision.stillInUse ? lastUsedAt : undefined));
+    retired = { start: old.start, reason: decision.reason, stillInUse: decision.stillInUse, ...(lastUsedAt ? { lastUsedAt } : {}) };
+  }
+  if (retired) return { tenant, name, action: 'retired', retired };
+  return { tenant, name, action: 'waiting', detail: 'the old credential is still draining' };
+}
+
+async function finishCutover(
+  deps: SweepDeps,
+  secretArn: string,
+  tenant: string,
+  name: string,
+  state: RotationState,
+  save: (state: RotationState) => Promise<void>,
+): Promise<void> {
+  const token = state.versionId!;
+  const value = await deps.secrets.read(secretArn, { versionId: token });
+  const declared = await deps.specs.read(tenant, name);
+  const key = value ? await deps.keys.get(value.tenant, value.keyId) : undefined;
+  if (!value || !key) throw new Error(`version ${token} or its key is gone`);
+  const now = deps.clock();
+  const graceUntil = new Date(now.getTime() + (declared?.graceMinutes ?? 0) * 60_000);
+  await deps.secrets.moveCurrentTo(secretArn, token);
+  await deps.keys.promotePending(value.tenant, value.keyId, token, graceUntil);
+  const retiring = { hash: key.credentialHash, start: key.start, cutoverAt: now.toISOString(), graceUntil: graceUntil.toISOString(), emergency: state.emergency ?? false };
+  await save(afterStep(state, 'finishSecret', token, now, { retiring }));
+}
+
+/** Puts a stuck or abandoned rotation back: the current credential stays, everywhere. */
+async function repair(
+  deps: SweepDeps,
+  secretArn: string,
+  tenant: string,
+  name: string,
+  state: RotationState,
+  save: (state: RotationState) => Promise<void>,
+  why: 'stuck' | 'abandoned',
+): Promise<void> {
+  const token = state.versionId!;
+  const current = await deps.secrets.read(secretArn, { stage: 'AWSCURRENT' });
+  if (!current) throw new Error(`secret ${secretArn} holds no current key`);
+  try {
+    await putConsumersBack({ deps, tenant, name }, token, current);
+  } catch (error) {
+    // Still record the failure, so status says what is wrong; the next sweep tries again.
+    deps.log.error('repairing a stuck rotation failed', { tenant, keyName: name, versionId: token, reason: safeMessage(error) });
+    throw error;
+  }
+  await deps.secrets.removePending(secretArn, token);
+  const cause = state.failure ? ` The last error: ${state.failure.message}` : '';
+  const message =
+    why === 'abandoned'
+      ? `The rotation of version ${token} was abandoned (its AWSPENDING version is gone); keyroll put every consumer back on the current credential.${cause}`
+      : `The rotation of version ${token} made no progress since ${state.updatedAt ?? state.startedAt}; keyroll put every consumer back on the current credential and dropped the new one.${cause}`;
+  await save(
+    afterRepair(state, {
+      code: state.failure?.code ?? 'STUCK',
+      message,
+      step: 'sweep',
+      ...(state.failure?.consumer ? { consumer: state.failure.consumer } : {}),
+      fix: state.failure?.fix ?? 'Fix the cause, then start a new rotation with `keyroll rotate`. The current credential kept working throughout.',
+      at: deps.clock().toISOString(),
+    }),
+  );
+  deps.log.warn('repaired a stuck rotation', { tenant, keyName: name, versionId: token, why });
+}
