@@ -18,6 +18,10 @@ export const ERROR_STATUS = {
   KEY_REVOKED: 409,
   CONFLICT: 409,
   GRACE_LIMIT_REACHED: 409,
+  ROTATION_IN_PROGRESS: 409,
+  ROTATION_NOT_CONFIGURED: 409,
+  NO_PENDING_CREDENTIAL: 409,
+  CREDENTIAL_CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMIT_EXCEEDED: 429,
   VALIDATION_ERROR: 400,
@@ -117,8 +121,30 @@ export const errors = {
   graceLimit: (id: string, max: number, endsAt: string) =>
     new KeyrollError(
       'GRACE_LIMIT_REACHED',
-      `API key \`${id}\` already has ${max} previous secrets in grace, the most a key keeps. Regenerate it with \`graceSeconds: 0\`, or wait until the first grace ends (${endsAt}).`,
+      `API key \`${id}\` already has ${max} previous credentials in grace, the most a key keeps. Regenerate it with \`graceSeconds: 0\`, or wait until the first grace ends (${endsAt}).`,
     ),
+  graceLimitForRotation: (id: string, max: number, endsAt: string) =>
+    new KeyrollError(
+      'GRACE_LIMIT_REACHED',
+      `API key \`${id}\` already has ${max} previous credentials in grace, the most a key keeps, so a rotation has no room to keep the current one working after its cutover. Retry the rotation after the first grace ends (${endsAt}).`,
+    ),
+  rotationInProgress: (id: string, detail: string) =>
+    new KeyrollError(
+      'ROTATION_IN_PROGRESS',
+      `API key \`${id}\` has a rotation in progress (${detail}). Wait for it to finish (\`keyroll rotation status\` shows it); if it is stuck, the rotation sweep repairs it (\`keyroll rotation sweep\`). Then retry.`,
+    ),
+  rotationNotConfigured: (id: string, name: string, reason: string) =>
+    new KeyrollError(
+      'ROTATION_NOT_CONFIGURED',
+      `API key \`${id}\` is declared as code (\`${name}\`) and ${reason}. Regenerating it here would break its consumers, so it is rotated instead: declare \`rotation: {everyDays, graceMinutes}\` for \`${name}\` in keys.yaml and deploy (\`npm run deploy\`), then regenerate it again.`,
+    ),
+  noPendingCredential: (id: string, rotationToken: string) =>
+    new KeyrollError(
+      'NO_PENDING_CREDENTIAL',
+      `API key \`${id}\` has no pending credential for rotation \`${rotationToken}\`: it was never added, or was dropped (a failed rotation is repaired that way). Start a new rotation.`,
+    ),
+  credentialConflict: (id: string, problem: string) =>
+    new KeyrollError('CREDENTIAL_CONFLICT', `API key \`${id}\` cannot take this pending credential: ${problem}. Generate a new credential for the rotation.`),
   keyNotFound: (tenant: string, id: string) =>
     new KeyrollError(
       'NOT_FOUND',

@@ -1,4 +1,15 @@
+import { serviceConfigFromEnv } from '../lambda/serve/service-config';
 import { deployTargetFromEnv } from './deploy-target';
+
+/** The message `fn` throws with. */
+function thrownBy(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected it to throw');
+}
 
 describe('deployTargetFromEnv', () => {
   it('treats only a loopback AWS_ENDPOINT_URL as the emulator', () => {
@@ -18,6 +29,13 @@ describe('deployTargetFromEnv', () => {
     expect(() => deployTargetFromEnv({ KEYROLL_ENVIRONMENT: 'prod' })).toThrow(
       /KEYROLL_ENVIRONMENT is prod: the key service runs as one of production, staging, development/,
     );
+  });
+
+  it('reads KEYROLL_ENVIRONMENT exactly as the deployed service will, refusing what it would refuse', () => {
+    for (const value of ['prod', 'Staging', ' staging']) {
+      const env = { KEYROLL_ENVIRONMENT: value };
+      expect(() => deployTargetFromEnv(env)).toThrow(thrownBy(() => serviceConfigFromEnv(env)));
+    }
   });
 
   it('reserves 100 concurrent executions for the key service unless KEYROLL_SERVICE_RESERVED_CONCURRENCY says otherwise', () => {

@@ -2,10 +2,10 @@
  * Where a synth deploys to: real AWS through the usual AWS environment, or the local emulator when
  * AWS_ENDPOINT_URL is a loopback address. Read once from the environment, so switching needs no code edits.
  */
-import * as path from 'node:path';
-import { stateDirFromEnv } from '../lambda/cli/keyroll-dirs';
-import { ENVIRONMENTS, type Environment, isEnvironment } from '../lambda/keys/environments';
-import { isLocalEndpoint } from '../lambda/store/local-tables';
+import { stateDirFromEnv } from '../lambda/deploy-env/keyroll-dirs';
+import { localEndpointFromEnv } from '../lambda/deploy-env/local-endpoint';
+import { serviceEnvironmentFromEnv } from '../lambda/deploy-env/service-environment';
+import type { Environment } from '../lambda/keys/environments';
 
 export interface DeployTarget {
   /**
@@ -18,7 +18,7 @@ export interface DeployTarget {
   /**
    * Where the local backend keeps state (KEYROLL_STATE_DIR). @default <project>/.keyroll/state, or
    * …/state/local/<emulator port> for the emulator: kept apart, and cleared whenever an emulator
-   * starts on that port, because an emulator starts empty (see lambda/cli/keyroll-dirs.ts)
+   * starts on that port, because an emulator starts empty (see lambda/deploy-env/keyroll-dirs.ts)
    */
   readonly stateDir: string;
   /** S3 bucket for state in real AWS pipelines (KEYROLL_STATE_BUCKET). @default local state files */
@@ -47,15 +47,11 @@ export interface DeployTarget {
  */
 export const DEFAULT_SERVICE_RESERVED_CONCURRENCY = 100;
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+export { PROJECT_ROOT } from '../lambda/deploy-env/keyroll-dirs';
 
 export function deployTargetFromEnv(env: NodeJS.ProcessEnv = process.env): DeployTarget {
-  // `?? ''`: with undefined, isLocalEndpoint would read this process's AWS_ENDPOINT_URL instead of `env`'s.
-  const local = isLocalEndpoint(env.AWS_ENDPOINT_URL ?? '');
-  const serviceEnvironment = env.KEYROLL_ENVIRONMENT || 'production';
-  if (!isEnvironment(serviceEnvironment)) {
-    throw new Error(`KEYROLL_ENVIRONMENT is ${serviceEnvironment}: the key service runs as one of ${ENVIRONMENTS.join(', ')}; set one of those or unset it (production).`);
-  }
+  const local = localEndpointFromEnv(env) !== undefined;
+  const serviceEnvironment = serviceEnvironmentFromEnv(env);
   if (env.KEYROLL_TELEMETRY_URL && !env.KEYROLL_TELEMETRY_URL.startsWith('https://')) {
     throw new Error(`KEYROLL_TELEMETRY_URL is ${env.KEYROLL_TELEMETRY_URL}: IoT topic rules only post over https; give an https:// URL.`);
   }

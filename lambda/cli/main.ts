@@ -10,7 +10,7 @@ import { localAwsCommand } from './commands/local-aws';
 import { serveCommand } from './commands/serve';
 import { startCommand } from './commands/start';
 import { statusCommand } from './commands/status';
-import { useLocalAwsDefaultsIfLocal } from './local-setup';
+import { useLocalAwsDefaultsIfLocal } from '../deploy-env/local-endpoint';
 
 export function parsePort(value: string): number {
   const port = Number(value);

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CliError } from './cli-error';
-import { KEYROLL_DIR } from './keyroll-dirs';
+import { KEYROLL_DIR } from '../deploy-env/keyroll-dirs';
 
 /** KEYROLL_RUN_DIR moves it, e.g. for a process that must not see this checkout's `npm start`. */
 export const RUN_FILE = path.join(process.env.KEYROLL_RUN_DIR || path.join(KEYROLL_DIR, 'run'), 'start.json');

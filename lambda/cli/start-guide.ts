@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import { DEFAULT_PORT } from './commands/serve';
-import { PROJECT_ROOT } from './keyroll-dirs';
+import { PROJECT_ROOT } from '../deploy-env/keyroll-dirs';
 
 export interface StartGuideOptions {
   readonly url: string;

@@ -4,12 +4,11 @@
  * one that is down never hides the others.
  */
 import * as path from 'node:path';
-import { isLocalEndpoint } from '../store/local-tables';
+import { type DeployedStack, readDeployedStack } from '../deploy-env/deployed-stacks';
+import { PROJECT_ROOT, stateDirFromEnv } from '../deploy-env/keyroll-dirs';
+import { isLocalEndpoint, localAwsAnswers } from '../deploy-env/local-endpoint';
 import { ApiClient } from './api-client';
 import { CliError } from './cli-error';
-import { type DeployedStack, readDeployedStack } from './deployed-stacks';
-import { PROJECT_ROOT, stateDirFromEnv } from './keyroll-dirs';
-import { localAwsAnswers } from './local-aws-probe';
 import { type RunInfo, readLiveRunFile, readRunFile } from './run-file';
 import { serviceUrlFromEnv } from './service-url';
 

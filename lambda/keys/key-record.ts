@@ -9,10 +9,31 @@ export interface RateLimit {
 
 export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 6000, windowSeconds: 60 };
 
-/** A credential replaced by regeneration that keeps working until `validUntil` (the grace). */
+/** A credential replaced by regeneration or rotation that keeps working until `validUntil` (the grace). */
 export interface GraceCredential {
   readonly hash: string;
   readonly validUntil: string;
+  /** Display prefix, for the API's list of credentials; absent on credentials replaced before keyroll kept it. */
+  readonly start?: string;
+}
+
+/**
+ * The credential of a rotation under way: it opens the key like the current one (so consumers can
+ * be moved to it before the cutover) until the rotation promotes or drops it.
+ */
+export interface PendingCredential {
+  readonly hash: string;
+  readonly start: string;
+  readonly createdAt: string;
+  /** The rotation's Secrets Manager ClientRequestToken (the new secret version's id). */
+  readonly rotationToken: string;
+}
+
+/** The declared spec a key was issued for, and the Secrets Manager secret that holds its credential. */
+export interface DeclaredKey {
+  readonly secretArn: string;
+  /** The spec's name (`keyroll/<tenant>/<name>` is the secret). */
+  readonly name: string;
 }
 
 export interface ApiKeyRecord {
@@ -38,7 +59,16 @@ export interface ApiKeyRecord {
   /** SHA-256 of the current credential. */
   readonly credentialHash: string;
   readonly graceCredentials: readonly GraceCredential[];
-  /** Bumped by every configuration or secret change; guards conditional writes. */
+  /** At most one, while a rotation is under way. */
+  readonly pendingCredential?: PendingCredential;
+  /** The token of the last rotation promoted: tells a retried promotion from one never registered. */
+  readonly lastRotationToken?: string;
+  /**
+   * Set by internal callers (the provisioner) on keys issued for a declared spec, never through the
+   * HTTP API: regenerating such a key starts a rotation of its secret instead.
+   */
+  readonly declared?: DeclaredKey;
+  /** Bumped by every configuration or credential change; guards conditional writes. */
   readonly version: number;
 }
 
@@ -52,8 +82,8 @@ export function keyStatus(key: ApiKeyRecord, nowMs: number): KeyStatus {
   return 'active';
 }
 
-/** Whether a credential with this hash currently opens the key: the current one, or one still in grace. */
+/** Whether a credential with this hash currently opens the key: the current one, the pending one, or one still in grace. */
 export function acceptsCredential(key: ApiKeyRecord, credentialHash: string, nowMs: number): boolean {
-  if (key.credentialHash === credentialHash) return true;
+  if (key.credentialHash === credentialHash || key.pendingCredential?.hash === credentialHash) return true;
   return key.graceCredentials.some((grace) => grace.hash === credentialHash && Date.parse(grace.validUntil) > nowMs);
 }

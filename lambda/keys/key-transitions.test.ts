@@ -1,7 +1,18 @@
 import { KeyrollError } from '../errors';
 import { generateKey } from './key-format';
 import { acceptsCredential, keyStatus } from './key-record';
-import { applyUpdate, createRecord, MAX_GRACE_CREDENTIALS, regenerateCredential, revoke } from './key-transitions';
+import {
+  addPendingCredential,
+  applyUpdate,
+  createRecord,
+  dropPendingCredential,
+  markDeclared,
+  MAX_GRACE_CREDENTIALS,
+  promotePendingCredential,
+  regenerateCredential,
+  retireGraceCredential,
+  revoke,
+} from './key-transitions';
 import { hashCredential } from './credential-hash';
 
 const now = new Date('2026-06-01T12:00:00Z');
@@ -82,5 +93,130 @@ describe('key transitions', () => {
     // Without grace nothing is added, so it still works; once a grace ends there is room again.
     expect(regenerateCredential(record, generateKey('production'), 0, later(10)).graceCredentials).toHaveLength(MAX_GRACE_CREDENTIALS);
     expect(regenerateCredential(record, generateKey('production'), 3600, later(3600)).graceCredentials).toHaveLength(MAX_GRACE_CREDENTIALS);
+  });
+});
+
+describe('rotation steps', () => {
+  const opens = (record: ReturnType<typeof createRecord>, credential: string, at = now) => acceptsCredential(record, hashCredential(credential), at.getTime());
+  const codeOf = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      return (error as KeyrollError).code;
+    }
+    return undefined;
+  };
+  const setup = () => {
+    const current = generateKey('production');
+    const pending = generateKey('production');
+    return { current, pending, record: createRecord('acme', input, current, now) };
+  };
+
+  it('opens the key with the pending credential beside the current one, and a retry changes nothing', () => {
+    const { current, pending, record } = setup();
+    const added = addPendingCredential(record, pending, 'v1', now);
+    expect(opens(added, pending)).toBe(true);
+    expect(opens(added, current)).toBe(true);
+    expect(added.pendingCredential).toEqual({ hash: hashCredential(pending), start: pending.slice(0, 12), createdAt: now.toISOString(), rotationToken: 'v1' });
+    expect(added.version).toBe(record.version + 1);
+    expect(addPendingCredential(added, pending, 'v1', later(5))).toBe(added);
+    expect(JSON.stringify(added)).not.toContain(pending);
+  });
+
+  it('refuses a second rotation while one is pending, another credential for the same rotation, and a credential the key has', () => {
+    const { current, pending, record } = setup();
+    const added = addPendingCredential(record, pending, 'v1', now);
+    expect(codeOf(() => addPendingCredential(added, generateKey('production'), 'v2', now))).toBe('ROTATION_IN_PROGRESS');
+    expect(codeOf(() => addPendingCredential(added, generateKey('production'), 'v1', now))).toBe('CREDENTIAL_CONFLICT');
+    expect(codeOf(() => addPendingCredential(record, current, 'v1', now))).toBe('CREDENTIAL_CONFLICT');
+    expect(codeOf(() => addPendingCredential(record, generateKey('staging'), 'v1', now))).toBe('VALIDATION_ERROR');
+    expect(codeOf(() => addPendingCredential(revoke(record, now), pending, 'v1', now))).toBe('KEY_REVOKED');
+  });
+
+  it('refuses a plain regeneration during a rotation: the cutover would push its credential into grace', () => {
+    const { pending, record } = setup();
+    const added = addPendingCredential(record, pending, 'v1', now);
+    expect(() => regenerateCredential(added, generateKey('production'), 0, now)).toThrow(
+      expect.objectContaining({ code: 'ROTATION_IN_PROGRESS', message: expect.stringContaining('keyroll rotation sweep') }),
+    );
+  });
+
+  it('promotes the pending credential and keeps the old one in grace until the given time; a retry changes nothing', () => {
+    const { current, pending, record } = setup();
+    const graceUntil = later(600);
+    const promoted = promotePendingCredential(addPendingCredential(record, pending, 'v1', now), 'v1', graceUntil, later(10));
+    expect(promoted.credentialHash).toBe(hashCredential(pending));
+    expect(promoted.start).toBe(pending.slice(0, 12));
+    expect(promoted.pendingCredential).toBeUndefined();
+    expect(promoted.graceCredentials).toEqual([{ hash: hashCredential(current), validUntil: graceUntil.toISOString(), start: current.slice(0, 12) }]);
+    expect(opens(promoted, current, later(599))).toBe(true);
+    expect(opens(promoted, current, later(600))).toBe(false);
+    expect(promotePendingCredential(promoted, 'v1', graceUntil, later(20))).toBe(promoted);
+    // setSecret retried after the cutover: done already.
+    expect(addPendingCredential(promoted, pending, 'v1', later(30))).toBe(promoted);
+  });
+
+  it('promotes without grace when the grace ends no later than now', () => {
+    const { current, pending, record } = setup();
+    const promoted = promotePendingCredential(addPendingCredential(record, pending, 'v1', now), 'v1', now.toISOString(), now);
+    expect(promoted.graceCredentials).toEqual([]);
+    expect(opens(promoted, current)).toBe(false);
+  });
+
+  it('refuses to promote a rotation with no pending credential', () => {
+    const { pending, record } = setup();
+    expect(codeOf(() => promotePendingCredential(record, 'v1', later(60), now))).toBe('NO_PENDING_CREDENTIAL');
+    const dropped = dropPendingCredential(addPendingCredential(record, pending, 'v1', now), 'v1', now);
+    expect(codeOf(() => promotePendingCredential(dropped, 'v1', later(60), now))).toBe('NO_PENDING_CREDENTIAL');
+    expect(codeOf(() => promotePendingCredential(revoke(record, now), 'v1', later(60), now))).toBe('KEY_REVOKED');
+  });
+
+  it('drops only the pending credential of the rotation named, and retires only the grace credential named', () => {
+    const { current, pending, record } = setup();
+    const added = addPendingCredential(record, pending, 'v1', now);
+    expect(dropPendingCredential(added, 'v2', now)).toBe(added);
+    const dropped = dropPendingCredential(added, 'v1', now);
+    expect(opens(dropped, pending)).toBe(false);
+    expect(opens(dropped, current)).toBe(true);
+    expect(dropPendingCredential(dropped, 'v1', now)).toBe(dropped);
+
+    const promoted = promotePendingCredential(addPendingCredential(record, pending, 'v1', now), 'v1', later(600), now);
+    expect(retireGraceCredential(promoted, hashCredential(pending), now)).toBe(promoted);
+    const retired = retireGraceCredential(promoted, hashCredential(current), later(1));
+    expect(opens(retired, current, later(1))).toBe(false);
+    expect(opens(retired, pending, later(1))).toBe(true);
+    expect(retireGraceCredential(retired, hashCredential(current), later(2))).toBe(retired);
+  });
+
+  it(`refuses a rotation with ${MAX_GRACE_CREDENTIALS} credentials in grace, before any consumer is touched`, () => {
+    let record = createRecord('acme', input, generateKey('production'), now);
+    for (let i = 0; i < MAX_GRACE_CREDENTIALS; i++) record = regenerateCredential(record, generateKey('production'), 3600, later(i));
+    expect(() => addPendingCredential(record, generateKey('production'), 'v1', later(10))).toThrow(
+      expect.objectContaining({ code: 'GRACE_LIMIT_REACHED', message: expect.stringContaining('Retry the rotation after') }),
+    );
+    expect(addPendingCredential(record, generateKey('production'), 'v1', later(3600)).pendingCredential).toBeDefined();
+  });
+
+  it('revocation ends the pending credential too', () => {
+    const { pending, record } = setup();
+    const revoked = revoke(addPendingCredential(record, pending, 'v1', now), now);
+    expect(revoked.pendingCredential).toBeUndefined();
+    // Revoked keys refuse every credential at verification (keyStatus); the record keeps none pending.
+    expect(keyStatus(revoked, now.getTime())).toBe('revoked');
+  });
+
+  it('keeps the display start of a credential put in grace by regeneration', () => {
+    const { current, record } = setup();
+    expect(regenerateCredential(record, generateKey('production'), 60, now).graceCredentials[0].start).toBe(current.slice(0, 12));
+  });
+
+  it('marks a key declared once; the same declaration again changes nothing', () => {
+    const { record } = setup();
+    const declared = { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:keyroll/acme/sensors-AbCdEf', name: 'sensors' };
+    const marked = markDeclared(record, declared, now);
+    expect(marked.declared).toEqual(declared);
+    expect(marked.version).toBe(record.version + 1);
+    expect(markDeclared(marked, { ...declared }, later(1))).toBe(marked);
+    expect(createRecord('acme', input, generateKey('production'), now, undefined, { declared }).declared).toEqual(declared);
   });
 });

@@ -1,12 +1,25 @@
 /**
- * Key management use cases over a KeyStore: create, list, get, update, regenerate, revoke. Loads a
- * key, applies a pure transition, saves it conditionally, and retries when another writer won.
+ * Key management use cases over a KeyStore: create, list, get, update, regenerate, revoke, and the
+ * credential steps of a rotation. Loads a key, applies a pure transition, saves it conditionally,
+ * and retries when another writer won.
  */
 import { errors } from '../errors';
 import { generateKey } from '../keys/key-format';
 import type { CreateKeyInput, RegenerateKeyInput, UpdateKeyInput } from '../keys/key-input';
-import type { ApiKeyRecord } from '../keys/key-record';
-import { applyUpdate, createRecord, newKeyId, regenerateCredential, revoke } from '../keys/key-transitions';
+import type { ApiKeyRecord, DeclaredKey } from '../keys/key-record';
+import {
+  addPendingCredential,
+  applyUpdate,
+  createRecord,
+  type CreateRecordOptions,
+  dropPendingCredential,
+  markDeclared,
+  newKeyId,
+  promotePendingCredential,
+  regenerateCredential,
+  retireGraceCredential,
+  revoke,
+} from '../keys/key-transitions';
 import type { KeyStore } from '../store/key-store';
 
 export interface KeyManagerOptions {
@@ -53,10 +66,13 @@ export class KeyManager {
     this.clock = options.clock ?? (() => new Date());
   }
 
-  /** @param id a pre-generated id (see `newKeyId`), for callers that must record it before issuing. */
-  async create(tenant: string, input: CreateKeyInput, id: string = newKeyId()): Promise<IssuedKey> {
+  /**
+   * @param id a pre-generated id (see `newKeyId`), for callers that must record it before issuing.
+   * @param options what only internal callers set, e.g. the provisioner's `declared`.
+   */
+  async create(tenant: string, input: CreateKeyInput, id: string = newKeyId(), options: CreateRecordOptions = {}): Promise<IssuedKey> {
     const key = generateKey(input.environment);
-    const record = createRecord(tenant, input, key, this.clock(), id);
+    const record = createRecord(tenant, input, key, this.clock(), id, options);
     await this.options.store.insertKey(record);
     this.options.onKeyChanged?.(record.id, record);
     return { record, key };
@@ -120,6 +136,36 @@ export class KeyManager {
     }
     this.options.onKeyChanged?.(id, next);
     return { record: next, key };
+  }
+
+  /** For keys issued for a spec before keys carried `declared` (the provisioner, on its next apply). Idempotent. */
+  markDeclared(tenant: string, id: string, declared: DeclaredKey): Promise<ApiKeyRecord> {
+    return this.change(tenant, id, (record, now) => markDeclared(record, declared, now));
+  }
+
+  /** setSecret: `credential` opens the key too, until rotation `rotationToken` promotes or drops it. Idempotent. */
+  addPending(tenant: string, id: string, credential: string, rotationToken: string): Promise<ApiKeyRecord> {
+    return this.change(tenant, id, (record, now) => addPendingCredential(record, credential, rotationToken, now));
+  }
+
+  /** finishSecret: the pending credential becomes current; the old one works until `graceUntil`. Idempotent. */
+  promotePending(tenant: string, id: string, rotationToken: string, graceUntil: Date | string): Promise<ApiKeyRecord> {
+    return this.change(tenant, id, (record, now) => promotePendingCredential(record, rotationToken, graceUntil, now));
+  }
+
+  /** Repair of a failed rotation: its pending credential stops working. A no-op when it is not pending. */
+  dropPending(tenant: string, id: string, rotationToken: string): Promise<ApiKeyRecord> {
+    return this.change(tenant, id, (record, now) => dropPendingCredential(record, rotationToken, now));
+  }
+
+  /** The sweep: the grace credential with this hash stops working now. A no-op when it is not in grace. */
+  retireGrace(tenant: string, id: string, credentialHash: string): Promise<ApiKeyRecord> {
+    return this.change(tenant, id, (record, now) => retireGraceCredential(record, credentialHash, now));
+  }
+
+  /** Per credential hash, its last recorded use (ISO-8601); hashes never used are absent. */
+  credentialLastUsed(hashes: readonly string[]): Promise<Map<string, string>> {
+    return this.options.store.credentialLastUsed(hashes);
   }
 
   private async change(

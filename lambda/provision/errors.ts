@@ -1,8 +1,11 @@
 /**
  * Errors of the provisioner, with stable codes. Terraform prints the message of a failed invocation
- * to whoever runs the apply, so each message says what to do; none may ever carry a key.
+ * to whoever runs the apply, so each message says what to do; none may ever carry a key. The
+ * hand-out's errors (lambda/handout/errors.ts) leave the provisioner as ProvisionErrors with their
+ * code and message unchanged (see toSafeError).
  */
 import { isKeyrollError } from '../errors';
+import { describeError, type HandoutErrorCode, isHandoutError } from '../handout/errors';
 import { redactKeys } from '../keys/key-format';
 
 export type ProvisionErrorCode =
@@ -12,14 +15,10 @@ export type ProvisionErrorCode =
   | 'SPEC_NOT_FOUND'
   /** The spec item exists but does not parse as a KeySpec. */
   | 'INVALID_SPEC'
-  /** An AWS request the provisioner depends on failed. */
-  | 'AWS_REQUEST_FAILED'
   /** The key manager refused a change (validation, conflict, revoked). */
   | 'KEY_CHANGE_FAILED'
-  /** An inline consumer's IoT rule exists but was not created by the provisioner for this key. */
-  | 'RULE_NOT_OWNED'
-  /** Another apply of the same declared key changed its provisioning record while this run was under way. */
-  | 'CONCURRENT_APPLY'
+  /** AWS_REQUEST_FAILED, RULE_NOT_OWNED, CONCURRENT_APPLY, SECRET_VERSION_CONFLICT: from the hand-out. */
+  | HandoutErrorCode
   /** Anything else; wrapped so its message is redacted. */
   | 'INTERNAL_ERROR';
 
@@ -60,24 +59,6 @@ export const provisionErrors = {
       `The spec item stored under key \`${name}\` of tenant \`${tenant}\` declares key \`${String(found.name)}\` of tenant \`${String(found.tenant)}\`. ` +
         'Make the item\'s pk/sk match its `tenant` and `name` attributes (see specItemKey).',
     ),
-  awsRequestFailed: (what: string, error: unknown, fix: string) =>
-    new ProvisionError('AWS_REQUEST_FAILED', `${what} failed: ${describeError(error)}. ${fix}`),
-  /** `tag`: the owner tag's name, the value that names this key, and the value the rule has, if any. */
-  ruleNotOwned: (ruleName: string, tag: { name: string; expected: string; found: string | undefined }) =>
-    new ProvisionError(
-      'RULE_NOT_OWNED',
-      `IoT topic rule ${ruleName} exists but was not created by keyroll for key \`${tag.expected}\` ` +
-        `(its ${tag.name} tag is ${tag.found === undefined ? 'absent' : `\`${tag.found}\``}), so the provisioner will not write a key into it. ` +
-        `Give the consumer a rule name of its own, or hand this rule over deliberately by tagging it ${tag.name}=${tag.expected} ` +
-        `(aws iot tag-resource --resource-arn <rule ARN> --tags Key=${tag.name},Value=${tag.expected}).`,
-    ),
-  concurrentApply: (tenant: string, name: string) =>
-    new ProvisionError(
-      'CONCURRENT_APPLY',
-      `Another apply of key \`${name}\` of tenant \`${tenant}\` is running (pipelines deploying the same key at once), and it changed ` +
-        'what was provisioned for the key while this run was under way. This run stopped and revoked the key it issued, if any, unless the other apply took that key over. ' +
-        'Re-run this apply after the other one finishes; do not run two applies of one key at the same time.',
-    ),
   keyChangeFailed: (what: string, error: unknown) =>
     new ProvisionError(
       'KEY_CHANGE_FAILED',
@@ -86,38 +67,17 @@ export const provisionErrors = {
 };
 
 /**
- * Wraps a call to an AWS service so its failure becomes a ProvisionError that names what was being
- * done and how to fix it. SDK errors can echo request parameters, and some requests carry a key,
- * so the original error is never rethrown or attached, only its redacted name and message.
+ * Errors leaving the handler: provisioner errors as they are, the hand-out's with their code and
+ * message, anything else rebuilt from a redacted message.
  */
-export async function awsCall<T>(what: string, fix: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw provisionErrors.awsRequestFailed(what, error, fix);
-  }
-}
-
-/** Errors leaving the handler: provisioner errors as they are, anything else rebuilt from a redacted message. */
 export function toSafeError(error: unknown): ProvisionError {
   if (isProvisionError(error)) return error;
+  if (isHandoutError(error)) return new ProvisionError(error.code, error.message);
   return new ProvisionError('INTERNAL_ERROR', `${describeError(error)}. Re-run the apply; if it fails again, report it with this message.`);
 }
 
-/**
- * The name of an AWS SDK error (`ResourceNotFoundException`, …). Matched by name, not class, so a
- * client from another copy of the SDK is handled alike.
- */
-export function awsErrorName(error: unknown): string | undefined {
-  const name = (error as { name?: unknown } | null | undefined)?.name;
-  return typeof name === 'string' ? name : undefined;
-}
-
-/** `Name: message`, redacted, for an error of any shape. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const name = error.name && error.name !== 'Error' ? `${error.name}: ` : '';
-    return redactKeys(`${name}${error.message}`).replace(/\.$/, '');
-  }
-  return redactKeys(String(error));
+/** The error as it leaves the handler, with `note` (what undoing the run left to do) appended to its message. */
+export function withNote(error: unknown, note: string): ProvisionError {
+  const safe = toSafeError(error);
+  return new ProvisionError(safe.code, `${safe.message} ${note}`);
 }

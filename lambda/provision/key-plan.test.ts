@@ -1,7 +1,8 @@
 import { generateKey } from '../keys/key-format';
 import { applyUpdate, createRecord, regenerateCredential, revoke } from '../keys/key-transitions';
-import { configurationChanges, planKey, staleRuleNames, supersededKeys } from './key-plan';
-import { keySecretValue } from './key-secret';
+import { supersededKeys } from '../handout/key-ref';
+import { configurationChanges, planKey, staleRuleNames } from './key-plan';
+import { keySecretValue } from '../handout/key-secret';
 import { type KeySpec, keySpecSchema } from './key-spec';
 
 const now = new Date('2026-06-01T12:00:00Z');
@@ -101,7 +102,7 @@ describe('configurationChanges', () => {
 
 describe('staleRuleNames and supersededKeys', () => {
   it('finds rules the spec no longer declares', () => {
-    const declared = { ...spec, inlineConsumers: [{ type: 'iot-rule-inline' as const, ruleName: 'keep', sql: 's', sqlVersion: '2016-03-23', url: 'https://x.test', headerName: 'x-api-key' }] };
+    const declared = { ...spec, consumers: [{ type: 'iot-rule-inline' as const, ruleName: 'keep', sql: 's', sqlVersion: '2016-03-23', url: 'https://x.test', headerName: 'x-api-key' }] };
     expect(staleRuleNames(['keep', 'gone', 'gone'], declared)).toEqual(['gone']);
     expect(staleRuleNames(undefined, declared)).toEqual([]);
   });

@@ -5,7 +5,8 @@
 import type { UpdateKeyInput } from '../keys/key-input';
 import { type ApiKeyRecord, acceptsCredential } from '../keys/key-record';
 import { hashCredential } from '../keys/credential-hash';
-import type { KeySecretValue, KeySpec } from './key-spec';
+import { isProvisioned, type KeyRef } from '../handout/key-ref';
+import { inlineConsumersOf, type KeySecretValue, type KeySpec } from './key-spec';
 
 /**
  * Why there is no key to keep, so a new one is issued. `key-not-provisioned`: the secret names a key
@@ -23,11 +24,6 @@ export type KeyPlan =
   | { readonly kind: 'regenerate'; readonly key: ApiKeyRecord; readonly changes?: UpdateKeyInput }
   | { readonly kind: 'issue'; readonly reason: IssueReason }
   | { readonly kind: 'replace'; readonly reason: ReplaceReason; readonly previous: ApiKeyRecord; readonly previousApiKey: string };
-
-export interface KeyRef {
-  readonly tenant: string;
-  readonly keyId: string;
-}
 
 export interface KeyFound {
   /** What the key's secret holds, if anything. */
@@ -65,10 +61,6 @@ export function secretRef(secret: KeySecretValue): KeyRef {
   return { tenant: secret.tenant, keyId: secret.keyId };
 }
 
-export function isProvisioned(ref: KeyRef, provisioned: readonly KeyRef[]): boolean {
-  return provisioned.some((candidate) => refId(candidate) === refId(ref));
-}
-
 /** What a key cannot change in place. */
 export function immutableChange(spec: KeySpec, key: ApiKeyRecord): ReplaceReason | undefined {
   if (key.tenant !== spec.tenant) return 'tenant-changed';
@@ -95,27 +87,9 @@ export function configurationChanges(spec: KeySpec, key: ApiKeyRecord): UpdateKe
 
 /** Rules the last apply wrote the key into that the spec no longer declares. */
 export function staleRuleNames(previous: readonly string[] | undefined, spec: KeySpec): string[] {
-  const declared = new Set(spec.inlineConsumers.map((rule) => rule.ruleName));
+  const declared = new Set(inlineConsumersOf(spec).map((rule) => rule.ruleName));
   return [...new Set(previous ?? [])].filter((name) => !declared.has(name));
 }
-
-/** Keys this declaration handed out before that are not the current one, each once. */
-export function supersededKeys(current: KeyRef | undefined, candidates: readonly (KeyRef | undefined)[]): KeyRef[] {
-  const seen = new Set(current ? [refId(current)] : []);
-  const out: KeyRef[] = [];
-  for (const candidate of candidates) {
-    if (!candidate || seen.has(refId(candidate))) continue;
-    seen.add(refId(candidate));
-    out.push(candidate);
-  }
-  return out;
-}
-
-export function sameSecretValue(a: KeySecretValue | undefined, b: KeySecretValue): boolean {
-  return !!a && a.apiKey === b.apiKey && a.keyId === b.keyId && a.tenant === b.tenant && a.name === b.name && a.environment === b.environment;
-}
-
-const refId = (ref: KeyRef) => `${ref.tenant}/${ref.keyId}`;
 
 /** Order matters for permissions and tags as the API returns them, so order is compared too. */
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -1,63 +1,17 @@
 /**
- * The declared key ("spec"): what a keys-as-code stack says a key should be. Terraform writes it as
- * a DynamoDB item it owns; the provisioner reads it and makes the real key match. The runtime never
- * writes a spec (its IAM role cannot: see specItemKey), so Terraform never sees drift in it. It holds
- * configuration only, never a secret.
+ * The provisioner's side of a declared key ("spec"): where its item lives, how it becomes a key,
+ * and what a deploy passes to the provisioner and gets back. Terraform writes the spec as a DynamoDB
+ * item it owns (its shape: lambda/declared-key/contract.ts); the provisioner reads it and makes the
+ * real key match. The runtime never writes a spec (its IAM role cannot: see specItemKey), so
+ * Terraform never sees drift in it. It holds configuration only, never a secret.
  */
 import { z } from 'zod';
-import { specItemKey } from '../store/table-layout';
-import {
-  createKeyInputSchema,
-  customerIdSchema,
-  environmentSchema,
-  expiresAtSchema,
-  nameSchema,
-  permissionsSchema,
-  rateLimitSchema,
-  tagsSchema,
-  tenantSchema,
-} from '../keys/key-input';
+import { type KeySpec } from '../declared-key/contract';
+import { specItemKey } from '../tables/table-layout';
+import { createKeyInputSchema, nameSchema, tenantSchema } from '../keys/key-input';
 
-export const HEADER_NAME_PATTERN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
-export const TOPIC_RULE_NAME_PATTERN = /^[a-zA-Z0-9_]{1,128}$/;
-
-/**
- * An IoT topic rule whose HTTP action carries the key inline in a header. Terraform cannot own
- * such a rule: its refresh would copy the header, and so the key, into state. The provisioner
- * creates it from this definition, rebuilds it from it on every apply (only its disabled switch is
- * kept), and deletes it with the key.
- */
-export const inlineIotRuleSchema = z.strictObject({
-  type: z.literal('iot-rule-inline'),
-  ruleName: z.string().regex(TOPIC_RULE_NAME_PATTERN, 'must be 1-128 letters, digits or underscores'),
-  sql: z.string().min(1).max(4096),
-  sqlVersion: z.string().default('2016-03-23'),
-  url: z.url({ protocol: /^https$/, error: 'must be the https URL of the telemetry endpoint (IoT only posts over https)' }),
-  headerName: z.string().regex(HEADER_NAME_PATTERN, 'must be an HTTP header name'),
-  description: z.string().max(1024).optional(),
-});
-export type InlineIotRule = z.infer<typeof inlineIotRuleSchema>;
-
-export const keySpecSchema = z.strictObject({
-  tenant: tenantSchema,
-  /** Unique within the tenant; the key's stable handle in code. */
-  name: nameSchema,
-  environment: environmentSchema,
-  permissions: permissionsSchema,
-  rateLimit: rateLimitSchema,
-  expiresAt: expiresAtSchema.optional(),
-  tags: tagsSchema,
-  customerId: customerIdSchema.optional(),
-  rotation: z
-    .strictObject({
-      everyDays: z.int().min(1).max(365),
-      graceMinutes: z.int().min(0).max(7 * 24 * 60),
-    })
-    .optional(),
-  /** Consumers the provisioner itself must write the key into. */
-  inlineConsumers: z.array(inlineIotRuleSchema).max(20),
-});
-export type KeySpec = z.infer<typeof keySpecSchema>;
+/** The spec's shape is the declared-key contract's; re-exported for the provisioner's modules. */
+export { type InlineIotRule, inlineConsumersOf, inlineIotRuleSchema, type KeySpec, keySpecSchema, type WrittenConsumer, writtenConsumersOfType } from '../declared-key/contract';
 
 /**
  * Where a spec lives in the keys table: a partition of its own per tenant, apart from `TENANT#…` and
@@ -66,17 +20,10 @@ export type KeySpec = z.infer<typeof keySpecSchema>;
  */
 export { specItemKey };
 
-/** The spec as the input the key manager takes to create a key. */
+/** The spec as the input the key manager takes to create a key: the fields the two share. */
 export function createInputFromSpec(spec: KeySpec) {
-  return createKeyInputSchema.parse({
-    name: spec.name,
-    environment: spec.environment,
-    permissions: spec.permissions,
-    rateLimit: spec.rateLimit,
-    expiresAt: spec.expiresAt,
-    tags: spec.tags,
-    customerId: spec.customerId,
-  });
+  const fields = Object.keys(createKeyInputSchema.shape) as (keyof typeof createKeyInputSchema.shape)[];
+  return createKeyInputSchema.parse(Object.fromEntries(fields.map((field) => [field, spec[field]])));
 }
 
 /**

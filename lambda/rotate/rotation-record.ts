@@ -8,7 +8,7 @@
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, paginateQuery, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ACTIVE_ROTATIONS_PARTITION, activeRotationItemKey, PARTITIONS, rotationItemKey } from '../store/table-layout';
+import { ACTIVE_ROTATIONS_PARTITION, activeRotationItemKey, PARTITIONS, rotationItemKey } from '../tables/table-layout';
 import { IDLE, inProgress, type RotationState } from './rotation-plan';
 
 export interface RotationRecord {

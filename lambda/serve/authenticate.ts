@@ -1,7 +1,7 @@
 /**
  * Request authentication for routes: check the presented key (see key-check.ts), leave the key and
  * its rate-limit decision on the context, refuse with the precise error, and count the request
- * (and whether it failed) for usage.
+ * (and whether it failed) for usage, by key and by the credential presented.
  */
 import type { Context, Handler, MiddlewareHandler } from 'hono';
 import { errors } from '../errors';
@@ -24,7 +24,7 @@ export function authenticate(deps: AuthDeps, permission?: string): MiddlewareHan
       await next();
       failed = c.res.status >= 400;
     } finally {
-      deps.usage.record(check.key.tenant, check.key.id, failed);
+      deps.usage.recordUse(check.key, check.credentialHash, failed);
     }
   };
 }
@@ -38,37 +38,36 @@ export function authenticate(deps: AuthDeps, permission?: string): MiddlewareHan
 export function withKey(deps: AuthDeps, permission: string | undefined, handler: Handler<ServeEnv>): Handler<ServeEnv> {
   return (c, next) => {
     const check = checkRequestKey(deps, c, permission);
-    return check instanceof Promise ? check.then(() => runHandler(deps, handler, c, next)) : runHandler(deps, handler, c, next);
+    return check instanceof Promise ? check.then((passed) => runHandler(deps, handler, c, next, passed)) : runHandler(deps, handler, c, next, check);
   };
 }
 
-function runHandler(deps: AuthDeps, handler: Handler<ServeEnv>, c: Context<ServeEnv>, next: Parameters<Handler<ServeEnv>>[1]) {
+function runHandler(deps: AuthDeps, handler: Handler<ServeEnv>, c: Context<ServeEnv>, next: Parameters<Handler<ServeEnv>>[1], check: Passed) {
   let result: Response | Promise<Response>;
   try {
     result = handler(c, next) as Response | Promise<Response>;
   } catch (error) {
-    countRequest(deps, c, true);
+    countRequest(deps, check, true);
     throw error;
   }
   if (!(result instanceof Promise)) {
-    countRequest(deps, c, result.status >= 400);
+    countRequest(deps, check, result.status >= 400);
     return result;
   }
   return result.then(
     (response) => {
-      countRequest(deps, c, response.status >= 400);
+      countRequest(deps, check, response.status >= 400);
       return response;
     },
     (error: unknown) => {
-      countRequest(deps, c, true);
+      countRequest(deps, check, true);
       throw error;
     },
   );
 }
 
-function countRequest(deps: AuthDeps, c: Context<ServeEnv>, failed: boolean): void {
-  const key = c.get('key');
-  deps.usage.record(key.tenant, key.id, failed);
+function countRequest(deps: AuthDeps, check: Passed, failed: boolean): void {
+  deps.usage.recordUse(check.key, check.credentialHash, failed);
 }
 
 type Passed = Extract<KeyCheck, { ok: true }>;
@@ -86,6 +85,6 @@ function admit(deps: AuthDeps, c: Context<ServeEnv>, check: KeyCheck, permission
     return check;
   }
   // A known key that is refused still counts as used, and as an error.
-  if (check.key) deps.usage.record(check.key.tenant, check.key.id, true);
+  if (check.key) deps.usage.recordUse(check.key, check.credentialHash, true);
   throw check.code === 'INSUFFICIENT_PERMISSIONS' && permission ? errors.insufficientPermissions(permission) : errors.verification(check.code);
 }

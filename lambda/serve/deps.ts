@@ -6,6 +6,7 @@ import type { DeclaredPermissions } from '../store/declared-permissions';
 import type { TopicRuleDestinations } from './topic-rule-destinations';
 import type { TelemetryStore } from '../telemetry/telemetry-store';
 import type { AuthDeps } from './authenticate';
+import type { KeyRotations } from './key-rotations';
 
 export interface ServeDeps extends AuthDeps {
   readonly manager: KeyManager;
@@ -14,6 +15,8 @@ export interface ServeDeps extends AuthDeps {
   /** Confirms this service's IoT topic rule destinations. */
   readonly destinations: Pick<TopicRuleDestinations, 'confirm' | 'requestFreshConfirmations'>;
   readonly telemetry: TelemetryStore;
+  /** Starts Secrets Manager rotations of declared keys (regenerate on a declared key). */
+  readonly rotations: Pick<KeyRotations, 'start'>;
   /** The environment this service runs as (KEYROLL_ENVIRONMENT). */
   readonly environment: Environment;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;

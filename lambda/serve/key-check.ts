@@ -9,13 +9,15 @@ import { hasPermission } from '../keys/permissions';
 import type { RateLimitDecision, RateLimiter } from '../rate-limit/rate-limiter';
 import type { KeyVerifier, Verification } from '../verify/key-verifier';
 
+/** `credentialHash` comes with `key`: which of the key's credentials was presented (see Verification). */
 export type KeyCheck =
-  | { readonly ok: true; readonly key: ApiKeyRecord; readonly decision: RateLimitDecision }
+  | { readonly ok: true; readonly key: ApiKeyRecord; readonly credentialHash: string; readonly decision: RateLimitDecision }
   | {
       readonly ok: false;
       readonly code: VerificationCode;
       /** Set when the key was identified (disabled, expired, rate-limited, lacking a permission). */
       readonly key?: ApiKeyRecord;
+      readonly credentialHash?: string;
       readonly decision?: RateLimitDecision;
     };
 
@@ -33,13 +35,15 @@ export function checkKey(deps: KeyCheckDeps, presented: string | undefined, perm
 
 function limit(deps: KeyCheckDeps, verification: Verification, permission: string | undefined): KeyCheck | Promise<KeyCheck> {
   if (!verification.ok) return verification;
-  const key = verification.key;
+  const { key, credentialHash } = verification;
   const decision = deps.rateLimiter.consume(key.id, key.rateLimit);
-  return decision instanceof Promise ? decision.then((settled) => authorize(key, settled, permission)) : authorize(key, decision, permission);
+  return decision instanceof Promise
+    ? decision.then((settled) => authorize(key, credentialHash, settled, permission))
+    : authorize(key, credentialHash, decision, permission);
 }
 
-function authorize(key: ApiKeyRecord, decision: RateLimitDecision, permission: string | undefined): KeyCheck {
-  if (!decision.allowed) return { ok: false, code: 'RATE_LIMIT_EXCEEDED', key, decision };
-  if (permission && !hasPermission(key.permissions, permission)) return { ok: false, code: 'INSUFFICIENT_PERMISSIONS', key, decision };
-  return { ok: true, key, decision };
+function authorize(key: ApiKeyRecord, credentialHash: string, decision: RateLimitDecision, permission: string | undefined): KeyCheck {
+  if (!decision.allowed) return { ok: false, code: 'RATE_LIMIT_EXCEEDED', key, credentialHash, decision };
+  if (permission && !hasPermission(key.permissions, permission)) return { ok: false, code: 'INSUFFICIENT_PERMISSIONS', key, credentialHash, decision };
+  return { ok: true, key, credentialHash, decision };
 }

@@ -1,6 +1,7 @@
 /** The service's settings, read once from the environment with errors that say how to fix them. */
-import { ENVIRONMENTS, type Environment, isEnvironment } from '../keys/environments';
-import { type TableNames, tableNamesFromEnv } from '../store/table-names';
+import { serviceEnvironmentFromEnv } from '../deploy-env/service-environment';
+import type { Environment } from '../keys/environments';
+import { type TableNames, tableNamesFromEnv } from '../tables/table-names';
 import { DEFAULT_EXTRA_KEY_HEADERS } from './presented-key';
 
 export interface ServiceConfig {
@@ -17,12 +18,7 @@ export interface ServiceConfig {
 }
 
 export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
-  const environment = env.KEYROLL_ENVIRONMENT || 'production';
-  if (!isEnvironment(environment)) {
-    throw new Error(
-      `KEYROLL_ENVIRONMENT is "${environment}"; set it to one of ${ENVIRONMENTS.join(', ')} (or leave it unset for production).`,
-    );
-  }
+  const environment = serviceEnvironmentFromEnv(env);
   const extraKeyHeaders =
     env.KEYROLL_API_KEY_HEADERS === undefined
       ? DEFAULT_EXTRA_KEY_HEADERS

@@ -4,6 +4,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Hono } from 'hono';
 import { KeyManager } from '../manage/key-manager';
 import { DynamoDbRateLimitStore, LeasedRateLimiter } from '../rate-limit';
@@ -17,6 +18,7 @@ import { KeyVerifier, type KeyVerifierOptions } from '../verify/key-verifier';
 import { createApp } from './app';
 import type { ServeEnv } from './context';
 import type { ServeDeps } from './deps';
+import { KeyRotations } from './key-rotations';
 import { type ServiceConfig, serviceConfigFromEnv, telemetryUrlFromEnv } from './service-config';
 
 export interface ServiceOptions {
@@ -34,6 +36,8 @@ export interface ServiceOptions {
   readonly logger?: Logger;
   /** @default a TopicRuleDestinations for config.telemetryUrl */
   readonly destinations?: ServeDeps['destinations'];
+  /** Where regenerating a declared key starts its rotation. @default new SecretsManagerClient({ maxAttempts: 3 }) */
+  readonly secrets?: SecretsManagerClient;
 }
 
 export interface Service {
@@ -71,8 +75,9 @@ export function createService(options: ServiceOptions = {}): Service {
     store,
     onKeyChanged: (keyId, record) => {
       verifier.forgetKey(keyId);
-      // A hash probed before the key existed is cached as unknown; forget that too.
+      // A hash probed before the key (or its pending credential) existed is cached as unknown; forget that too.
       verifier.forgetSecretHash(record.credentialHash);
+      if (record.pendingCredential) verifier.forgetSecretHash(record.pendingCredential.hash);
     },
   });
   const deps: ServeDeps = {
@@ -84,6 +89,7 @@ export function createService(options: ServiceOptions = {}): Service {
     declaredPermissions: new DeclaredPermissions(documentClient, config.tables.keys),
     destinations: options.destinations ?? new TopicRuleDestinations({ telemetryUrl: config.telemetryUrl ?? telemetryUrlFromEnv(), logger }),
     telemetry: new DynamoDbTelemetryStore(documentClient, config.tables.telemetry),
+    rotations: new KeyRotations({ secrets: options.secrets }),
     environment: config.environment,
     logger,
   };

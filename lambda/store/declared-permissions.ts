@@ -4,7 +4,7 @@
  * creates and permission changes only, and cached briefly: a new declaration applies within a minute.
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { declaredPermissionsItemKey } from './table-layout';
+import { declaredPermissionsItemKey } from '../tables/table-layout';
 
 export { declaredPermissionsItemKey };
 

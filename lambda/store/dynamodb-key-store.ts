@@ -1,11 +1,13 @@
 /**
  * KeyStore on one DynamoDB table. Three kinds of item share it:
  * - the key record, `pk = TENANT#<tenant>`, `sk = KEY#<id>` (listing a tenant is one Query);
- * - a secret pointer, `pk = SECRET#<sha256>`, `sk = SECRET`, naming the key a secret opens;
+ * - a credential pointer, `pk = SECRET#<sha256>`, `sk = SECRET`, naming the key a credential opens
+ *   (one for the current, the pending and each grace credential; see credential-pointers.ts), and
+ *   holding that credential's `lastUsedAt`;
  * - a usage marker, `pk = TENANT#<tenant>`, `sk = USAGE#<delta id>`, so a usage delta counts once
  *   (see dynamodb-usage.ts); TTL removes it.
- * The record is the authority on which secrets are valid; pointers are only an index, so a stale
- * pointer (a regenerated-away or revoked secret) can never open a key.
+ * The record is the authority on which credentials are valid; pointers are only an index, so a
+ * stale pointer (a regenerated-away or revoked credential) can never open a key.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
@@ -17,12 +19,11 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ApiKeyRecord } from '../keys/key-record';
+import { type PointerWrite, pointerWrites } from './credential-pointers';
 import type { KeyPage, KeyStore, SaveResult, UsageDelta } from './key-store';
-import { keyItemKey, secretItemKey, TENANT_ITEMS, tenantPartition } from './table-layout';
+import { keyItemKey, secretItemKey, TENANT_ITEMS, tenantPartition } from '../tables/table-layout';
 import { writeUsageOnce } from './dynamodb-usage';
 
-/** Pointers of retired secrets linger a day past their grace, then DynamoDB's TTL removes them. */
-const POINTER_LINGER_SECONDS = 24 * 3600;
 const USAGE_WRITE_CONCURRENCY = 8;
 
 export { keyItemKey, secretItemKey };
@@ -44,13 +45,7 @@ export class DynamoDbKeyStore implements KeyStore {
               ConditionExpression: 'attribute_not_exists(pk)',
             },
           },
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: pointerItem(record, record.credentialHash),
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
+          ...pointerWrites(undefined, record).map((write) => pointerTransactItem(this.tableName, record, write)),
         ],
       }),
     );
@@ -92,6 +87,25 @@ export class DynamoDbKeyStore implements KeyStore {
     return { records: (Items ?? []).map(recordFromItem), ...(lastSk ? { lastEvaluatedId: lastSk.slice(TENANT_ITEMS.key.length) } : {}) };
   }
 
+  async credentialLastUsed(hashes: readonly string[]): Promise<Map<string, string>> {
+    const lastUsed = new Map<string, string>();
+    // GetItem, not BatchGetItem: the service's role may only get items (and a key has at most five credentials).
+    await Promise.all(
+      [...new Set(hashes)].map(async (credentialHash) => {
+        const { Item } = await this.client.send(
+          new GetCommand({
+            TableName: this.tableName,
+            Key: secretItemKey(credentialHash),
+            ConsistentRead: true,
+            ProjectionExpression: 'lastUsedAt',
+          }),
+        );
+        if (typeof Item?.lastUsedAt === 'string') lastUsed.set(credentialHash, Item.lastUsedAt);
+      }),
+    );
+    return lastUsed;
+  }
+
   async findKeyBySecretHash(credentialHash: string): Promise<ApiKeyRecord | undefined> {
     const { Item: pointer } = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: secretItemKey(credentialHash), ConsistentRead: true }),
@@ -108,24 +122,14 @@ export class DynamoDbKeyStore implements KeyStore {
       ConditionExpression: 'version = :previousVersion AND attribute_not_exists(revokedAt)',
     };
     update.ExpressionAttributeValues[':previousVersion'] = previous.version;
+    const pointers = pointerWrites(previous, next);
     try {
-      if (next.credentialHash === previous.credentialHash) {
+      if (pointers.length === 0) {
         await this.client.send(new UpdateCommand(update));
       } else {
+        // The record and its pointers together, so no credential it accepts is ever unindexed.
         await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Update: update },
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: pointerItem(next, next.credentialHash),
-                  ConditionExpression: 'attribute_not_exists(pk)',
-                },
-              },
-              { Put: { TableName: this.tableName, Item: retiredPointerItem(previous, next) } },
-            ],
-          }),
+          new TransactWriteCommand({ TransactItems: [{ Update: update }, ...pointers.map((write) => pointerTransactItem(this.tableName, next, write))] }),
         );
       }
       return 'saved';
@@ -163,18 +167,28 @@ export class DynamoDbKeyStore implements KeyStore {
   }
 }
 
-function pointerItem(record: ApiKeyRecord, credentialHash: string) {
-  return { ...secretItemKey(credentialHash), kind: 'secret', tenant: record.tenant, keyId: record.id };
+/**
+ * A pointer write as a transaction item. Expiring and reviving update the pointer in place (creating
+ * it if an old item lacks one), so its lastUsedAt is kept.
+ */
+function pointerTransactItem(tableName: string, record: ApiKeyRecord, write: PointerWrite) {
+  const owner = { kind: 'secret', tenant: record.tenant, keyId: record.id };
+  if (write.kind === 'create') {
+    return { Put: { TableName: tableName, Item: { ...secretItemKey(write.credentialHash), ...owner }, ConditionExpression: 'attribute_not_exists(pk)' } };
+  }
+  const expiry = write.kind === 'expire' ? { set: ', #ttl = :ttl', remove: '', values: { ':ttl': write.ttl } } : { set: '', remove: ' REMOVE #ttl', values: {} };
+  return {
+    Update: {
+      TableName: tableName,
+      Key: secretItemKey(write.credentialHash),
+      UpdateExpression: `SET #kind = :kind, tenant = :tenant, keyId = :keyId${expiry.set}${expiry.remove}`,
+      ExpressionAttributeNames: { '#kind': 'kind', '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':kind': owner.kind, ':tenant': owner.tenant, ':keyId': owner.keyId, ...expiry.values },
+    },
+  };
 }
 
-/** The replaced secret's pointer: kept while it is in grace, then expired by TTL. */
-function retiredPointerItem(previous: ApiKeyRecord, next: ApiKeyRecord) {
-  const grace = next.graceCredentials.find((secret) => secret.hash === previous.credentialHash);
-  const until = grace ? Date.parse(grace.validUntil) : Date.parse(next.updatedAt);
-  return { ...pointerItem(previous, previous.credentialHash), ttl: Math.ceil(until / 1000) + POINTER_LINGER_SECONDS };
-}
-
-/** SET every field a key's owner may change; REMOVE expiresAt when it was cleared. */
+/** SET every field a change may touch; REMOVE expiresAt and pendingCredential when they were cleared. */
 function configurationUpdate(next: ApiKeyRecord) {
   const fields = {
     name: next.name,
@@ -189,6 +203,9 @@ function configurationUpdate(next: ApiKeyRecord) {
     version: next.version,
     ...(next.expiresAt ? { expiresAt: next.expiresAt } : {}),
     ...(next.revokedAt ? { revokedAt: next.revokedAt } : {}),
+    ...(next.pendingCredential ? { pendingCredential: next.pendingCredential } : {}),
+    ...(next.lastRotationToken ? { lastRotationToken: next.lastRotationToken } : {}),
+    ...(next.declared ? { declared: next.declared } : {}),
   };
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {};
@@ -197,9 +214,9 @@ function configurationUpdate(next: ApiKeyRecord) {
     values[`:${field}`] = value;
     return `#${field} = :${field}`;
   });
-  const removeExpiry = next.expiresAt ? '' : ' REMOVE expiresAt';
+  const removed = [...(next.expiresAt ? [] : ['expiresAt']), ...(next.pendingCredential ? [] : ['pendingCredential'])];
   return {
-    UpdateExpression: `SET ${sets.join(', ')}${removeExpiry}`,
+    UpdateExpression: `SET ${sets.join(', ')}${removed.length > 0 ? ` REMOVE ${removed.join(', ')}` : ''}`,
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };

@@ -5,13 +5,16 @@
  * SDK's own retry after a lost answer, or the next flush re-sending a delta whose outcome it never
  * learned) fails on the marker and counts as applied, so nothing is counted twice.
  *
+ * Each credential's lastUsedAt goes on its pointer (`SECRET#<hash>`), moved forward like the key's:
+ * those writes are idempotent by themselves, so they need no marker.
+ *
  * Markers stay in the tenant's partition because the service's IAM role may only write `TENANT#…`
  * and `SECRET#…`; they sort outside `KEY#…`, so listing keys never sees them; TTL removes them.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UsageDelta } from './key-store';
-import { usageMarkerKey } from './table-layout';
+import { secretItemKey, usageMarkerKey } from '../tables/table-layout';
 
 /**
  * How long a marker guards its delta. A delta is re-sent within seconds of its first attempt (or on
@@ -24,9 +27,10 @@ export { usageMarkerKey };
 type ItemKey = Record<'pk' | 'sk', string>;
 
 /**
- * Moves lastUsedAt forward, then adds `delta` to the key record at `recordKey` unless a write of
- * the same delta id already did. Throws when the outcome is unknown (network, throttling, abort):
- * the caller re-sends the same delta. Usage of a key deleted from the table is dropped.
+ * Moves lastUsedAt forward (the key's, and each credential's on its pointer), then adds `delta` to
+ * the key record at `recordKey` unless a write of the same delta id already did. Throws when the
+ * outcome is unknown (network, throttling, abort): the caller re-sends the same delta. Usage of a
+ * key deleted from the table is dropped.
  */
 export async function writeUsageOnce(
   client: DynamoDBDocumentClient,
@@ -39,7 +43,12 @@ export async function writeUsageOnce(
   // lastUsedAt first: it is true as soon as the uses happened, and setting it is idempotent, so
   // whoever reads the counts of a batch also sees its lastUsedAt (the other order showed counts
   // with no lastUsedAt for a moment).
-  await moveLastUsedAtForward(client, tableName, recordKey, delta.lastUsedAt, abortSignal);
+  await Promise.all([
+    moveLastUsedAtForward(client, tableName, recordKey, delta.lastUsedAt, abortSignal),
+    ...(delta.credentials ?? []).map((use) =>
+      moveLastUsedAtForward(client, tableName, secretItemKey(use.credentialHash), use.lastUsedAt, abortSignal, delta.keyId),
+    ),
+  ]);
   try {
     await client.send(
       new TransactWriteCommand({
@@ -71,27 +80,30 @@ export async function writeUsageOnce(
 /**
  * Its own write, as a transaction cannot skip one item whose condition fails: set only when newer,
  * so batches flushed out of order by several instances never move it backwards. Idempotent as is.
+ * With `keyId` (a credential pointer), only the pointer of that key is touched.
  */
 async function moveLastUsedAtForward(
   client: DynamoDBDocumentClient,
   tableName: string,
-  recordKey: ItemKey,
+  itemKey: ItemKey,
   lastUsedAt: string,
   abortSignal: AbortSignal | undefined,
+  keyId?: string,
 ): Promise<void> {
   try {
     await client.send(
       new UpdateCommand({
         TableName: tableName,
-        Key: recordKey,
+        Key: itemKey,
         UpdateExpression: 'SET lastUsedAt = :at',
-        ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :at)',
-        ExpressionAttributeValues: { ':at': lastUsedAt },
+        // Never creates an item: usage of a credential whose pointer expired has nowhere to go.
+        ConditionExpression: `attribute_exists(pk)${keyId ? ' AND keyId = :keyId' : ''} AND (attribute_not_exists(lastUsedAt) OR lastUsedAt < :at)`,
+        ExpressionAttributeValues: { ':at': lastUsedAt, ...(keyId ? { ':keyId': keyId } : {}) },
       }),
       { abortSignal },
     );
   } catch (error) {
-    // A newer use is recorded already, or the key is gone: nothing to do either way.
+    // A newer use is recorded already, or the key (or pointer) is gone: nothing to do either way.
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
 }

@@ -13,6 +13,14 @@ export interface UsageDelta {
   readonly errors: number;
   /** ISO-8601 of the latest use in this batch. */
   readonly lastUsedAt: string;
+  /** The latest use of each credential of the key in this batch; absent when none was told apart. */
+  readonly credentials?: readonly CredentialUse[];
+}
+
+export interface CredentialUse {
+  readonly credentialHash: string;
+  /** ISO-8601. */
+  readonly lastUsedAt: string;
 }
 
 export type SaveResult = 'saved' | 'conflict';
@@ -25,13 +33,13 @@ export interface KeyPage {
 }
 
 export interface KeyStore {
-  /** Stores a new key and indexes its secret hash. Fails if the id or hash already exists. */
+  /** Stores a new key and indexes its credential hashes. Fails if the id or a hash already exists. */
   insertKey(record: ApiKeyRecord): Promise<void>;
   getKey(tenant: string, id: string): Promise<ApiKeyRecord | undefined>;
   listKeys(tenant: string): Promise<ApiKeyRecord[]>;
   /** Up to `limit` keys after key id `afterId` (from the start without it). */
   listKeyPage(tenant: string, page: { readonly limit: number; readonly afterId?: string }): Promise<KeyPage>;
-  /** The key a secret hash belongs to (current or in grace), or undefined. */
+  /** The key a credential hash belongs to (current, pending or in grace), or undefined. */
   findKeyBySecretHash(credentialHash: string): Promise<ApiKeyRecord | undefined>;
   /**
    * Writes `next` over `previous` if nobody changed the key in between (same version) and it is
@@ -39,9 +47,14 @@ export interface KeyStore {
    */
   saveKeyChanges(previous: ApiKeyRecord, next: ApiKeyRecord): Promise<SaveResult>;
   /**
-   * Adds batched usage, each delta at most once per id however often it is sent; lastUsedAt only
-   * ever moves forward. Resolves with the deltas whose write failed or was aborted (empty when all
+   * Adds batched usage, each delta at most once per id however often it is sent; lastUsedAt (the
+   * key's and each credential's) only ever moves forward. Resolves with the deltas whose write failed or was aborted (empty when all
    * landed): they may or may not have been applied, so they are re-sent unchanged, with their id.
    */
   recordUsage(deltas: readonly UsageDelta[], options?: { readonly abortSignal?: AbortSignal }): Promise<UsageDelta[]>;
+  /**
+   * Per credential hash, its last recorded use (ISO-8601), read consistently, at most one read per
+   * hash; hashes never used (or no longer indexed) are absent.
+   */
+  credentialLastUsed(hashes: readonly string[]): Promise<Map<string, string>>;
 }

@@ -9,21 +9,11 @@ import {
   ResourceInUseException,
   ResourceNotFoundException,
 } from '@aws-sdk/client-dynamodb';
-import { TABLE_KEY_SCHEMA, TELEMETRY_TENANT_INDEX, type TableNames } from './table-names';
-
-/** True when the SDK is pointed at a loopback endpoint (`AWS_ENDPOINT_URL=http://127.0.0.1:…`). */
-export function isLocalEndpoint(endpoint: string | undefined = process.env.AWS_ENDPOINT_URL): boolean {
-  if (!endpoint) return false;
-  try {
-    const host = new URL(endpoint).hostname;
-    return host === 'localhost' || host === '127.0.0.1' || host === '::1' || host === '[::1]';
-  } catch {
-    return false;
-  }
-}
+import { isLocalEndpoint } from '../deploy-env/local-endpoint';
+import { TABLE_KEY_SCHEMA, TELEMETRY_TENANT_INDEX, type TableNames } from '../tables/table-names';
 
 export async function ensureLocalTables(tables: TableNames, client = new DynamoDBClient({})): Promise<string[]> {
-  if (!isLocalEndpoint()) {
+  if (!isLocalEndpoint(process.env.AWS_ENDPOINT_URL)) {
     throw new Error(
       'Refusing to create tables: AWS_ENDPOINT_URL is not a local endpoint. In AWS, deploy the platform stack (npm run deploy) to create them.',
     );

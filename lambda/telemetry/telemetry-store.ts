@@ -1,7 +1,7 @@
 /** Persists accepted telemetry readings: one DynamoDB item per reading, under the tenant and device. */
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { TELEMETRY_TENANT_INDEX } from '../store/table-names';
+import { TELEMETRY_TENANT_INDEX } from '../tables/table-names';
 import type { Reading } from './reading';
 
 export interface StoredReading {

@@ -42,6 +42,45 @@ describe('happy path', () => {
   });
 });
 
+describe('per credential', () => {
+  it('sends the latest use of each credential with the key\'s delta, and none for uses not told apart', async () => {
+    const { store, calls } = storeDouble();
+    const usage = new UsageRecorder({ store, autoFlush: false });
+    usage.record('acme', 'key_a', false, 1_100, 'hash-current');
+    usage.record('acme', 'key_a', false, 1_300, 'hash-pending');
+    usage.record('acme', 'key_a', true, 1_200, 'hash-current');
+    usage.record('acme', 'key_a', false, 1_050, 'hash-current');
+    usage.record('acme', 'key_b', false, 1_000);
+    await usage.flush();
+    expect(calls[0].deltas).toEqual([
+      {
+        id: expect.any(String),
+        tenant: 'acme',
+        keyId: 'key_a',
+        requests: 4,
+        errors: 1,
+        lastUsedAt: new Date(1_300).toISOString(),
+        credentials: [
+          { credentialHash: 'hash-current', lastUsedAt: new Date(1_200).toISOString() },
+          { credentialHash: 'hash-pending', lastUsedAt: new Date(1_300).toISOString() },
+        ],
+      },
+      { id: expect.any(String), tenant: 'acme', keyId: 'key_b', requests: 1, errors: 0, lastUsedAt: new Date(1_000).toISOString() },
+    ]);
+  });
+
+  it('re-sends a failed delta with its credentials unchanged', async () => {
+    const { store, calls } = storeDouble(['fail', 'ok']);
+    const usage = new UsageRecorder({ store, autoFlush: false, clock: () => 5_000 });
+    usage.recordUse({ tenant: 'acme', id: 'key_a' }, 'hash-current', false);
+    await usage.flush();
+    usage.recordUse({ tenant: 'acme', id: 'key_a' }, 'hash-grace', false);
+    await usage.flush();
+    expect(calls[1].deltas).toEqual(calls[0].deltas);
+    expect(calls[1].deltas[0].credentials).toEqual([{ credentialHash: 'hash-current', lastUsedAt: new Date(5_000).toISOString() }]);
+  });
+});
+
 describe('retries', () => {
   it('re-sends a failed delta unchanged, with its id, and keeps newer counts apart until it is in', async () => {
     const { store, calls } = storeDouble(['fail', 'ok', 'ok']);

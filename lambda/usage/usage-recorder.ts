@@ -1,11 +1,13 @@
 /**
- * Counts requests, errors and last use per key in memory and writes them in batches, so the
- * request path never waits on a usage write. Each write is a delta with an id of its own, which the
- * store applies once per id: a delta whose write failed, or was abandoned half-way, is re-sent
- * unchanged with its id, so it is neither lost nor counted twice when the earlier attempt did land.
+ * Counts requests, errors and last use per key (and last use per credential of the key) in memory
+ * and writes them in batches, so the request path never waits on a usage write. Each write is a
+ * delta with an id of its own, which the store applies once per id: a delta whose write failed, or
+ * was abandoned half-way, is re-sent unchanged with its id, so it is neither lost nor counted twice
+ * when the earlier attempt did land.
  */
 import { randomUUID } from 'node:crypto';
-import type { KeyStore, UsageDelta } from '../store/key-store';
+import type { ApiKeyRecord } from '../keys/key-record';
+import type { CredentialUse, KeyStore, UsageDelta } from '../store/key-store';
 
 export interface UsageRecorderOptions {
   readonly store: Pick<KeyStore, 'recordUsage'>;
@@ -32,6 +34,8 @@ interface Counts {
   requests: number;
   errors: number;
   lastUsedAtMs: number;
+  /** Credential hash → its latest use: only credentials that opened the key, so a handful at most (current, pending, 3 in grace). */
+  credentials: Map<string, number> | undefined;
 }
 
 interface Flush {
@@ -64,15 +68,23 @@ export class UsageRecorder {
     }
   }
 
-  record(tenant: string, keyId: string, isError: boolean, atMs: number = this.clock()): void {
-    const entry = this.pending.get(keyId);
+  /** A request by `key`, presented as the credential with `credentialHash` (when it is known). */
+  recordUse(key: Pick<ApiKeyRecord, 'tenant' | 'id'>, credentialHash: string | undefined, isError: boolean): void {
+    this.record(key.tenant, key.id, isError, this.clock(), credentialHash);
+  }
+
+  record(tenant: string, keyId: string, isError: boolean, atMs: number = this.clock(), credentialHash?: string): void {
+    let entry = this.pending.get(keyId);
     if (!entry) {
-      this.pending.set(keyId, { tenant, keyId, requests: 1, errors: isError ? 1 : 0, lastUsedAtMs: atMs });
-      return;
+      entry = { tenant, keyId, requests: 0, errors: 0, lastUsedAtMs: atMs, credentials: undefined };
+      this.pending.set(keyId, entry);
     }
     entry.requests += 1;
     if (isError) entry.errors += 1;
     if (atMs > entry.lastUsedAtMs) entry.lastUsedAtMs = atMs;
+    if (credentialHash === undefined) return;
+    entry.credentials ??= new Map();
+    if (atMs > (entry.credentials.get(credentialHash) ?? Number.NEGATIVE_INFINITY)) entry.credentials.set(credentialHash, atMs);
   }
 
   /** For Lambda, where timers freeze between invocations: flush at the end of a request when due. */
@@ -143,6 +155,7 @@ export class UsageRecorder {
         requests: counts.requests,
         errors: counts.errors,
         lastUsedAt: new Date(counts.lastUsedAtMs).toISOString(),
+        ...(counts.credentials ? { credentials: credentialUses(counts.credentials) } : {}),
       };
       // Unsettled from before the first attempt: an abandoned flush leaves it ready to re-send.
       this.unsettled.set(keyId, delta);
@@ -151,6 +164,10 @@ export class UsageRecorder {
     }
     return batch;
   }
+}
+
+function credentialUses(latest: Map<string, number>): CredentialUse[] {
+  return [...latest].map(([credentialHash, atMs]) => ({ credentialHash, lastUsedAt: new Date(atMs).toISOString() }));
 }
 
 /** Whether `promise` settles within `ms`; the timer never outlives the answer. */

@@ -4,7 +4,7 @@
  */
 import { generateKey } from '../keys/key-format';
 import type { ApiKeyRecord } from '../keys/key-record';
-import { createRecord, revoke } from '../keys/key-transitions';
+import { addPendingCredential, createRecord, promotePendingCredential, revoke } from '../keys/key-transitions';
 import { hashCredential } from '../keys/credential-hash';
 import { KeyVerifier, MAX_READS_PER_VERIFICATION } from './key-verifier';
 
@@ -245,5 +245,17 @@ describe('KeyVerifier budget for unknown keys', () => {
     expect(() => new KeyVerifier({ store: scriptedStore(), environment: 'production', unknownKeyReads: { burst: 0 } })).toThrow(
       /unknownKeyReads\.burst must be a positive number/,
     );
+  });
+
+  it('tells which credential opened the key, pending and grace ones included, so usage is recorded per credential', async () => {
+    const pendingKey = generateKey('production');
+    const withPending = addPendingCredential(record, pendingKey, 'v1', new Date(now));
+    const rotated = promotePendingCredential(withPending, 'v1', new Date(now + 60_000), new Date(now));
+    const store = { findKeyBySecretHash: async () => rotated };
+    const verifier = new KeyVerifier({ store, environment: 'production', clock });
+    expect(await verifier.verify(pendingKey)).toMatchObject({ ok: true, credentialHash: hashCredential(pendingKey) });
+    expect(await verifier.verify(key)).toMatchObject({ ok: true, credentialHash: hashCredential(key) });
+    const pendingOnly = new KeyVerifier({ store: { findKeyBySecretHash: async () => withPending }, environment: 'production', clock });
+    expect(await pendingOnly.verify(pendingKey)).toMatchObject({ ok: true, key: withPending, credentialHash: hashCredential(pendingKey) });
   });
 });

@@ -11,9 +11,13 @@ import type { KeyStore } from '../store/key-store';
 import { type CacheEntry, KeyCache, type KeyCacheOptions } from './key-cache';
 import { TokenBucket } from './token-bucket';
 
+/**
+ * `credentialHash` is set with `key`: which of the key's credentials (current, pending or in grace)
+ * was presented, so usage can be recorded per credential.
+ */
 export type Verification =
-  | { readonly ok: true; readonly key: ApiKeyRecord }
-  | { readonly ok: false; readonly code: VerificationCode; readonly key?: ApiKeyRecord };
+  | { readonly ok: true; readonly key: ApiKeyRecord; readonly credentialHash: string }
+  | { readonly ok: false; readonly code: VerificationCode; readonly key?: ApiKeyRecord; readonly credentialHash?: string };
 
 /**
  * Store reads this instance may spend on keys it doesn't know (none of its cache entries holds a
@@ -196,12 +200,12 @@ function judgeRecord(record: ApiKeyRecord | undefined, credentialHash: string, n
   if (!record || !acceptsCredential(record, credentialHash, now)) return INVALID;
   switch (keyStatus(record, now)) {
     case 'active':
-      return { ok: true, key: record };
+      return { ok: true, key: record, credentialHash };
     case 'revoked':
       return INVALID;
     case 'expired':
-      return { ok: false, code: 'KEY_EXPIRED', key: record };
+      return { ok: false, code: 'KEY_EXPIRED', key: record, credentialHash };
     case 'inactive':
-      return { ok: false, code: 'KEY_DISABLED', key: record };
+      return { ok: false, code: 'KEY_DISABLED', key: record, credentialHash };
   }
 }

@@ -5,16 +5,15 @@
  */
 import * as path from 'node:path';
 import { Command } from 'commander';
-import { CliError } from '../../lambda/cli/cli-error';
-import { readDeployedStack } from '../../lambda/cli/deployed-stacks';
-import { clearLocalState, emulatorPort, PROJECT_ROOT, stateDirFromEnv } from '../../lambda/cli/keyroll-dirs';
-import { localAwsAnswers, noLocalAws } from '../../lambda/cli/local-aws-probe';
-import { isLocalEndpoint } from '../../lambda/store/local-tables';
+import { readDeployedStack } from '../../lambda/deploy-env/deployed-stacks';
+import { clearLocalState, PROJECT_ROOT, stateDirFromEnv } from '../../lambda/deploy-env/keyroll-dirs';
+import { emulatorPort, isLocalEndpoint, localAwsAnswers, noLocalAwsMessage } from '../../lambda/deploy-env/local-endpoint';
 import { KEYS_STACK, PLATFORM_STACK } from '../stack-names';
 import { CdktfLines, stripAnsi } from './cdktf-output-lines';
 import { DeployProgress } from './deploy-progress';
 import { FailureReport } from './failure-report';
 import { checkKeysFileBeforeDeploy } from './keys-file-gate';
+import { DeployError } from './deploy-error';
 import { type CdktfCommand, runCdktf } from './run-cdktf';
 
 const DEFAULT_LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
@@ -33,7 +32,7 @@ async function main(command: CdktfCommand, stacks: string[], options: Options) {
   if (options.local) {
     const endpoint = process.env.AWS_ENDPOINT_URL || DEFAULT_LOCAL_ENDPOINT;
     if (!isLocalEndpoint(endpoint)) {
-      throw new CliError(
+      throw new DeployError(
         'NOT_LOCAL',
         `--local deploys to the emulator on this machine, but AWS_ENDPOINT_URL is ${endpoint}: point it at a loopback address (e.g. ${DEFAULT_LOCAL_ENDPOINT}), or drop --local to deploy to AWS.`,
       );
@@ -41,14 +40,14 @@ async function main(command: CdktfCommand, stacks: string[], options: Options) {
     env.AWS_ENDPOINT_URL = endpoint;
     if (!(await localAwsAnswers(endpoint))) {
       if (command === 'destroy') return nothingToDestroy(endpoint);
-      throw noLocalAws(endpoint);
+      throw new DeployError('LOCAL_AWS_UNREACHABLE', noLocalAwsMessage(endpoint));
     }
     if (command === 'destroy') {
       targets = withLocalState(targets, env);
       if (targets.length === 0) return;
     }
   } else if (process.env.AWS_ENDPOINT_URL && command !== 'synth') {
-    throw new CliError('ENDPOINT_SET', 'AWS_ENDPOINT_URL is set, so this would deploy to the emulator: unset it for AWS, or use the :local script.');
+    throw new DeployError('ENDPOINT_SET', 'AWS_ENDPOINT_URL is set, so this would deploy to the emulator: unset it for AWS, or use the :local script.');
   }
 
   if (!checkKeysFile()) {
@@ -162,12 +161,12 @@ new Command()
   .option('--local', 'target the local emulator')
   .option('--verbose', "show Terraform's full output instead of a line per resource type")
   .action((command: string, stacks: string[], options: Options) => {
-    if (!['deploy', 'destroy', 'diff', 'synth'].includes(command)) throw new CliError('UNKNOWN_COMMAND', `Unknown command ${command}: use deploy, destroy, diff or synth.`);
+    if (!['deploy', 'destroy', 'diff', 'synth'].includes(command)) throw new DeployError('UNKNOWN_COMMAND', `Unknown command ${command}: use deploy, destroy, diff or synth.`);
     return main(command as CdktfCommand, stacks, options);
   })
   .parseAsync()
   .catch((error: unknown) => {
-    const message = error instanceof CliError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
+    const message = error instanceof DeployError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
     process.stderr.write(`keyroll: ${message}\n`);
     process.exitCode = 1;
   });

@@ -7,9 +7,8 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { emulatorPort, localCdktfOutDir } from '../../lambda/cli/keyroll-dirs';
-import { useLocalAwsDefaultsIfLocal } from '../../lambda/cli/local-setup';
-import { PROJECT_ROOT } from '../deploy-target';
+import { localCdktfOutDir, PROJECT_ROOT } from '../../lambda/deploy-env/keyroll-dirs';
+import { emulatorPort, useLocalAwsDefaultsIfLocal } from '../../lambda/deploy-env/local-endpoint';
 import { writeTerraformCliConfig } from './terraform-cli-config';
 
 export type CdktfCommand = 'deploy' | 'destroy' | 'diff' | 'synth';
@@ -27,7 +26,7 @@ export interface RunCdktfOptions {
   readonly withoutDependencies?: boolean;
   /**
    * cdktf's output folder. @default cdktf.out for AWS, `.keyroll/cdktf.out/local/<port>` for the
-   * emulator (see lambda/cli/keyroll-dirs.ts)
+   * emulator (see lambda/deploy-env/keyroll-dirs.ts)
    */
   readonly outputDir?: string;
   /** Called with each chunk of output; defaults to this process's stdout/stderr. */

@@ -3,6 +3,8 @@ import { LambdaInvocation } from '@cdktf/provider-aws/lib/lambda-invocation';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { Testing } from 'cdktf';
 import 'cdktf/lib/testing/adapters/jest';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { keySpecSchema } from '../../lambda/declared-key/contract';
 import { KEY_PATTERN } from '../../lambda/keys/key-format';
 import { stableSynth, testApp } from '../test-support';
 import type { ApiKeyProps } from './api-key-props';
@@ -49,11 +51,44 @@ describe('ApiKey', () => {
     const json = JSON.parse(Testing.synth(keysStack));
     expect(json.resource.aws_iot_topic_rule).toBeUndefined();
     const spec = JSON.parse((Object.values(json.resource.aws_dynamodb_table_item)[0] as { item: string }).item);
-    expect(spec.inlineConsumers.L[0].M).toMatchObject({
+    expect(spec.consumers.L[0].M).toMatchObject({
+      type: { S: 'iot-rule-inline' },
       ruleName: { S: 'legacy' },
       headerName: { S: 'x-tlm-key' },
       sql: { S: "SELECT *, CASE isUndefined(deviceId) WHEN true THEN topic(2) ELSE deviceId END AS deviceId FROM 'l/+'" },
     });
+  });
+
+  it('lists every written consumer in the spec in declared order, and the reference rules by name, with no Terraform resource for a variable or a parameter', () => {
+    const consumers: ApiKeyProps['consumers'] = [
+      { type: 'ssm-parameter', name: '/acme/sensors/api-key', kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1' },
+      { type: 'iot-rule', ruleName: 'by_inline', topic: 'i/+', mode: 'inline' },
+      { type: 'lambda-env', functionName: 'acme-ingest', variable: 'KEYROLL_API_KEY' },
+      { type: 'iot-rule', ruleName: 'by_reference', topic: 'r/+' },
+    ];
+    const json = JSON.parse(Testing.synth(testApp([{ ...telemetryKey, consumers }]).keysStack));
+    const spec = unmarshall(JSON.parse((Object.values(json.resource.aws_dynamodb_table_item)[0] as { item: string }).item));
+    expect(spec.consumers).toEqual([
+      { type: 'ssm-parameter', name: '/acme/sensors/api-key', kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1' },
+      expect.objectContaining({ type: 'iot-rule-inline', ruleName: 'by_inline' }),
+      { type: 'lambda-env', functionName: 'acme-ingest', variable: 'KEYROLL_API_KEY' },
+    ]);
+    expect(spec.referenceRules).toEqual(['by_reference']);
+    expect(Object.values(json.resource.aws_iot_topic_rule as Record<string, { name: string }>).map((rule) => rule.name)).toEqual(['by_reference']);
+    expect(Object.keys(json.resource).filter((type) => /lambda_function|ssm/.test(type))).toEqual([]);
+  });
+
+  it('writes a spec the provisioner reads back as it was built', () => {
+    // An explicit URL: the platform's is a Terraform reference until apply.
+    const consumers: ApiKeyProps['consumers'] = [
+      { type: 'iot-rule', ruleName: 'by_inline', topic: 'i/+', mode: 'inline', url: 'https://ingest.example.com/v1/telemetry' },
+      { type: 'lambda-env', functionName: 'acme-ingest', variable: 'KEYROLL_API_KEY' },
+      { type: 'iot-rule', ruleName: 'by_reference', topic: 'r/+' },
+    ];
+    const json = JSON.parse(Testing.synth(testApp([{ ...telemetryKey, expiresAt: '2099-01-01T00:00:00Z', customerId: 'cust-1', consumers }]).keysStack));
+    const { pk: _pk, sk: _sk, kind, ...attributes } = unmarshall(JSON.parse((Object.values(json.resource.aws_dynamodb_table_item)[0] as { item: string }).item));
+    expect(kind).toBe('spec');
+    expect(keySpecSchema.parse(attributes)).toEqual(attributes);
   });
 
   it('gives both consumer modes the same SQL for the same topic', () => {
@@ -68,7 +103,7 @@ describe('ApiKey', () => {
     );
     const reference = Object.values(json.resource.aws_iot_topic_rule as Record<string, { sql: string }>)[0].sql;
     const specs = Object.values(json.resource.aws_dynamodb_table_item as Record<string, { item: string }>).map((i) => JSON.parse(i.item));
-    const inline = specs.find((spec) => spec.inlineConsumers.L.length > 0).inlineConsumers.L[0].M.sql.S;
+    const inline = specs.find((spec) => spec.consumers.L.length > 0).consumers.L[0].M.sql.S;
     expect(reference).toBe(inline);
     expect(inline).toContain('THEN topic(2) ELSE');
   });
@@ -159,6 +194,9 @@ describe('ApiKey', () => {
       /`consumers\[0\].topic` is "acme\/telemetry" — must have a `\+` \(or a final `#`\) at the level that names the device, e\.g\. acme\/telemetry\/\+: a reading without its own deviceId takes it from that level of the topic/,
     ],
     ['a consumer topic with a wildcard inside a level', { consumers: [{ type: 'iot-rule', ruleName: 'r', topic: 'acme/dev+' }] }, /`consumers\[0\].topic` is "acme\/dev\+" — must use `\+` only as a whole level/],
+    ['a variable Lambda reserves', { consumers: [{ type: 'lambda-env', functionName: 'acme-ingest', variable: 'AWS_REGION' }] }, /`consumers\[0\].variable` is "AWS_REGION" — must not be a name Lambda reserves/],
+    ['an SSM name SSM reserves', { consumers: [{ type: 'ssm-parameter', name: '/aws/key' }] }, /`consumers\[0\].name` is "\/aws\/key" — must not begin with "aws" or "ssm"/],
+    ['a consumer type that does not exist', { consumers: [{ type: 'lambda_env' } as never] }, /`consumers\[0\].type` is "lambda_env" — did you mean "lambda-env"\?/],
     ['a consumer topic with `#` before its end', { consumers: [{ type: 'iot-rule', ruleName: 'r', topic: 'acme/#/x', mode: 'inline' }] }, /`consumers\[0\].topic` is "acme\/#\/x" — must use `#` only as the whole last level/],
   ])('refuses %s at synth with the key named', (_, change, message) => {
     expect(() => testApp([{ ...telemetryKey, ...change }])).toThrow(message);
@@ -179,6 +217,10 @@ describe('ApiKey', () => {
   it('refuses duplicate key names and a rule shared by two keys', () => {
     expect(() => testApp([telemetryKey, telemetryKey])).toThrow(/acme\/sensors is declared twice/);
     expect(() => testApp([telemetryKey, { ...telemetryKey, name: 'other' }])).toThrow(/ApiKey "acme\/other": `consumers\[0\].ruleName` is "acme_sensors", already the rule of acme\/sensors/);
+    const parameter = { type: 'ssm-parameter' as const, name: '/acme/key' };
+    expect(() => testApp([{ ...telemetryKey, consumers: [parameter] }, { ...telemetryKey, name: 'other', consumers: [parameter] }])).toThrow(
+      /ApiKey "acme\/other": `consumers\[0\].name` is "\/acme\/key", already the parameter of acme\/sensors/,
+    );
   });
 
   it('synthesizes no key material', () => {

@@ -13,12 +13,19 @@ import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-sec
 import { Fn, type ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { DEFAULT_RATE_LIMIT } from '../../lambda/keys/key-record';
-import { RULE_OWNER_TAG, ruleOwnerTagValue } from '../../lambda/provision/consumers/iot-rule-inline';
+import { OWNER_TAG, ownerTagValue } from '../../lambda/handout/consumers/consumer-owner';
 import { consumerRuleSql, RULE_SQL_VERSION } from '../../lambda/provision/consumers/rule-sql';
-import { type InlineIotRule, type KeySpec } from '../../lambda/provision/key-spec';
-import { specItemKey } from '../../lambda/store/table-layout';
-import { TABLE_KEY_SCHEMA } from '../../lambda/store/table-names';
-import { type ApiKeyProps, DEFAULT_HEADER_NAME, validateApiKeyProps } from './api-key-props';
+import {
+  type ApiKeyProps,
+  DEFAULT_HEADER_NAME,
+  type InlineIotRule,
+  type IotRuleConsumerProps,
+  type KeySpec,
+  type WrittenConsumer,
+} from '../../lambda/declared-key/contract';
+import { specItemKey } from '../../lambda/tables/table-layout';
+import { TABLE_KEY_SCHEMA } from '../../lambda/tables/table-names';
+import { validateApiKeyProps } from './api-key-props';
 import { IotRuleReference } from './iot-rule-reference';
 import type { KeyPlatform } from './key-platform';
 
@@ -45,31 +52,23 @@ export class ApiKey extends Construct {
     super(scope, id);
     const { platform, secretRecoveryDays, declaredPermissions, issueAfter, ...declared } = props;
     validateApiKeyProps(declared, { declaredPermissions });
-    const consumers = (props.consumers ?? []).map((consumer) => ({
-      ...consumer,
-      mode: consumer.mode ?? 'reference',
-      headerName: consumer.headerName ?? DEFAULT_HEADER_NAME,
-      url: consumer.url ?? platform.telemetryUrl,
-    }));
-    const inlineConsumers: InlineIotRule[] = consumers
-      .filter((c) => c.mode === 'inline')
-      .map((c) => ({
-        type: 'iot-rule-inline',
-        ruleName: c.ruleName,
-        sql: consumerRuleSql(c.topic),
-        sqlVersion: RULE_SQL_VERSION,
-        url: c.url,
-        headerName: c.headerName,
-        description: `keyroll: telemetry for ${props.tenant}/${props.name}; the provisioner writes the key into ${c.headerName}`,
-      }));
+    const consumers = (props.consumers ?? []).map((consumer) => (consumer.type === 'iot-rule' ? withRuleDefaults(consumer, platform) : consumer));
+    const references = consumers.filter((consumer): consumer is DeclaredRule => consumer.type === 'iot-rule' && consumer.mode === 'reference');
+    // Every consumer but the reference rules, in declared order: the provisioner writes them and
+    // rotation moves them. A function variable or an SSM parameter needs no resource here, for
+    // keyroll writes it, not Terraform.
+    const written = consumers.flatMap((consumer): WrittenConsumer[] => {
+      if (consumer.type !== 'iot-rule') return [{ ...consumer }];
+      return consumer.mode === 'inline' ? [inlineRuleOf(consumer, `${props.tenant}/${props.name}`)] : [];
+    });
 
     this.secret = new SecretsmanagerSecret(this, 'secret', {
       name: `keyroll/${props.tenant}/${props.name}`,
       description: `API key ${props.tenant}/${props.name} (${props.environment}); written by the keyroll provisioner`,
       kmsKeyId: props.kmsKeyArn,
       recoveryWindowInDays: secretRecoveryDays ?? 7,
-      // The same tag the provisioner puts on the inline rules it creates for this key.
-      tags: { [RULE_OWNER_TAG]: ruleOwnerTagValue(props.tenant, props.name) },
+      // The same tag the provisioner puts on the consumer resources it creates for this key.
+      tags: { [OWNER_TAG]: ownerTagValue(props.tenant, props.name) },
     });
 
     const spec: KeySpec = {
@@ -82,7 +81,8 @@ export class ApiKey extends Construct {
       tags: [...(props.tags ?? [])],
       ...(props.customerId ? { customerId: props.customerId } : {}),
       ...(props.rotation ? { rotation: props.rotation } : {}),
-      inlineConsumers,
+      consumers: written,
+      referenceRules: references.map((rule) => rule.ruleName),
     };
     const item = JSON.stringify(marshall({ ...specItemKey(props.tenant, props.name), kind: 'spec', ...spec }, { removeUndefinedValues: true }));
     this.spec = new DynamodbTableItem(this, 'spec', {
@@ -100,7 +100,7 @@ export class ApiKey extends Construct {
       dependsOn: [this.spec, this.secret, ...(issueAfter ?? [])],
     });
 
-    for (const consumer of consumers.filter((c) => c.mode === 'reference')) {
+    for (const consumer of references) {
       this.referenceRules.push(
         new IotRuleReference(this, `rule-${consumer.ruleName}`, {
           ruleName: consumer.ruleName,
@@ -116,4 +116,31 @@ export class ApiKey extends Construct {
       );
     }
   }
+}
+
+/** An IoT rule consumer with its defaults filled in. */
+type DeclaredRule = Required<IotRuleConsumerProps>;
+
+function withRuleDefaults(rule: IotRuleConsumerProps, platform: KeyPlatform): DeclaredRule {
+  return {
+    type: 'iot-rule',
+    ruleName: rule.ruleName,
+    topic: rule.topic,
+    mode: rule.mode ?? 'reference',
+    headerName: rule.headerName ?? DEFAULT_HEADER_NAME,
+    url: rule.url ?? platform.telemetryUrl,
+  };
+}
+
+/** What the provisioner builds an inline rule from: the same SQL a reference rule gets. */
+function inlineRuleOf(rule: DeclaredRule, key: string): InlineIotRule {
+  return {
+    type: 'iot-rule-inline',
+    ruleName: rule.ruleName,
+    sql: consumerRuleSql(rule.topic),
+    sqlVersion: RULE_SQL_VERSION,
+    url: rule.url,
+    headerName: rule.headerName,
+    description: `keyroll: telemetry for ${key}; the provisioner writes the key into ${rule.headerName}`,
+  };
 }

@@ -48,24 +48,37 @@ export function quote(value: unknown): string {
   return json.length <= 80 ? json : `${json.slice(0, 77)}…`;
 }
 
-/** Field names a zod object schema accepts at `path` (unwrapping optionals and arrays). */
-export function fieldsAt(schema: z.ZodType, path: IssuePath): string[] {
+/**
+ * Field names a zod object schema accepts at `path` (unwrapping optionals and arrays). At a
+ * discriminated union (a consumer), the fields of the option `input` picks there, or of them all.
+ */
+export function fieldsAt(schema: z.ZodType, path: IssuePath, input?: unknown): string[] {
   let current: unknown = schema;
-  for (const segment of [...path, undefined]) {
-    current = unwrap(current);
+  for (const [depth, segment] of [...path, undefined].entries()) {
+    current = optionAt(unwrap(current), valueAt(input, path.slice(0, depth)));
     if (segment === undefined) break;
     const shape = (current as { shape?: Record<string, unknown> }).shape;
     const element = (current as { element?: unknown }).element;
     current = typeof segment === 'number' ? element : shape?.[segment];
     if (current === undefined) return [];
   }
-  return Object.keys((current as { shape?: Record<string, unknown> }).shape ?? {});
+  const options = (current as { options?: unknown[] }).options ?? [current];
+  return [...new Set(options.flatMap((option) => Object.keys((option as { shape?: Record<string, unknown> }).shape ?? {})))];
 }
 
 function unwrap(schema: unknown): unknown {
   let current = schema as { unwrap?: () => unknown; def?: { type?: string } } | undefined;
   while (current && typeof current.unwrap === 'function' && current.def?.type !== 'array') current = current.unwrap() as typeof current;
   return current;
+}
+
+/** The option of a discriminated union that `value` names by its discriminator; else the schema itself. */
+function optionAt(schema: unknown, value: unknown): unknown {
+  const union = schema as { options?: { shape?: Record<string, { value?: unknown }> }[]; def?: { discriminator?: string } } | undefined;
+  const discriminator = union?.def?.discriminator;
+  if (!union?.options || !discriminator || value === null || typeof value !== 'object') return schema;
+  const named = (value as Record<string, unknown>)[discriminator];
+  return union.options.find((option) => option.shape?.[discriminator]?.value === named) ?? schema;
 }
 
 /**
@@ -78,7 +91,7 @@ export function issuesFromZod(error: z.ZodError, input: unknown, schema: z.ZodTy
   for (const issue of error.issues) {
     const path = issue.path as (string | number)[];
     if (issue.code === 'unrecognized_keys') {
-      const fields = fieldsAt(schema, path);
+      const fields = fieldsAt(schema, path, input);
       for (const field of issue.keys) {
         const suggestion = closest(field, fields);
         issues.push({
@@ -98,8 +111,10 @@ export function issuesFromZod(error: z.ZodError, input: unknown, schema: z.ZodTy
       continue;
     }
     let fix = rule;
-    if (issue.code === 'invalid_value' && typeof value === 'string') {
-      const suggestion = closest(value, issue.values.map(String));
+    // A bad enum value, or a consumer `type` that names no consumer: suggest the one meant.
+    const allowed = issue.code === 'invalid_value' ? issue.values : issue.code === 'invalid_union' ? ((issue as { options?: unknown[] }).options ?? []) : [];
+    if (typeof value === 'string' && allowed.length > 0) {
+      const suggestion = closest(value, allowed.map(String));
       if (suggestion) fix = `did you mean "${suggestion}"? It ${rule}`;
     }
     issues.push({ code: 'INVALID_VALUE', path, problem: `is ${quote(value)}`, fix });

@@ -6,8 +6,8 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { DynamodbTableItem } from '@cdktf/provider-aws/lib/dynamodb-table-item';
 import { Construct } from 'constructs';
-import { declaredPermissionsItemKey } from '../../lambda/store/table-layout';
-import { TABLE_KEY_SCHEMA } from '../../lambda/store/table-names';
+import { declaredPermissionsItemKey } from '../../lambda/tables/table-layout';
+import { TABLE_KEY_SCHEMA } from '../../lambda/tables/table-names';
 import { validateDeclaredPermissions } from './declared-permissions';
 
 export interface DeclaredPermissionsItemProps {

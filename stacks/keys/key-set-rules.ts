@@ -1,8 +1,10 @@
 /**
  * Rules over all the declared keys together, which no single key can break alone: one declaration
- * per tenant and name, and one key per IoT rule. Shared by the KeysStack and `keyroll check`.
+ * per tenant and name, and one key per consumer target (an IoT rule, a function's variable, an SSM
+ * parameter). Shared by the KeysStack and `keyroll check`.
  */
-import type { ApiKeyProps } from './api-key-props';
+import type { ApiKeyProps } from '../../lambda/declared-key/contract';
+import { consumerTarget, sharedWording } from './consumer-targets';
 import { type DeclarationIssue, formatPath, quote } from './declaration-issue';
 
 export interface KeySetIssue extends DeclarationIssue {
@@ -24,7 +26,8 @@ export interface KeyHandle {
 export function keySetIssues(keys: readonly KeyHandle[], where: (index: number) => string = (index) => `keys[${index}]`): KeySetIssue[] {
   const issues: KeySetIssue[] = [];
   const declared = new Map<string, number>();
-  const ruleOwners = new Map<string, number>();
+  /** By consumer target (consumer-targets.ts): the key that holds it first. */
+  const owners = new Map<string, number>();
   keys.forEach((key, keyIndex) => {
     if (typeof key.tenant === 'string' && typeof key.name === 'string') {
       const id = `${key.tenant}/${key.name}`;
@@ -43,21 +46,15 @@ export function keySetIssues(keys: readonly KeyHandle[], where: (index: number) 
     const consumers = Array.isArray(key.consumers) ? key.consumers : [];
     const clashed = new Set<string>();
     consumers.forEach((consumer: unknown, consumerIndex) => {
-      const ruleName = (consumer as { ruleName?: unknown } | null)?.ruleName;
-      if (typeof ruleName !== 'string') return;
-      const owner = ruleOwners.get(ruleName);
-      if (owner === undefined) ruleOwners.set(ruleName, keyIndex);
-      // A rule repeated within one key is that key's own issue (apiKeyPropsIssues); a clash with
-      // another key is reported once per key, on its first consumer of the rule.
-      else if (owner !== keyIndex && !clashed.has(ruleName)) {
-        clashed.add(ruleName);
-        issues.push({
-          code: 'RULE_SHARED',
-          keyIndex,
-          path: ['consumers', consumerIndex, 'ruleName'],
-          problem: `is ${quote(ruleName)}, already the rule of ${labelOf(keys[owner], owner)} (${where(owner)})`,
-          fix: 'an IoT rule carries one key and its name is unique in the account: give each key its own rule',
-        });
+      const target = consumerTarget(consumer);
+      if (!target) return;
+      const owner = owners.get(target.id);
+      if (owner === undefined) owners.set(target.id, keyIndex);
+      // A place repeated within one key is that key's own issue (apiKeyPropsIssues); a clash with
+      // another key is reported once per key, on its first consumer of that place.
+      else if (owner !== keyIndex && !clashed.has(target.id)) {
+        clashed.add(target.id);
+        issues.push({ ...sharedWording(target, `${labelOf(keys[owner], owner)} (${where(owner)})`), keyIndex, path: ['consumers', consumerIndex, target.field] });
       }
     });
   });

@@ -112,6 +112,42 @@ describe('checkKeysFile', () => {
     ]);
   });
 
+  it('reports the problems of lambda-env and ssm-parameter consumers at their line and column, with the fix', () => {
+    const file = keysFile(
+      `${KEY}\nconsumers:\n  - type: lambda-env\n    functionName: acme-ingest\n    variable: AWS_REGION\n  - type: lambda-env\n    functionName: acme-ingest:live\n    varible: KEYROLL_API_KEY\n  - { type: ssm-parameter, name: /aws/acme/key }\n  - { type: lambda_env, functionName: acme-ingest, variable: KEYROLL_API_KEY }`,
+    );
+    const problems = problemsOf(file);
+    expect(problems.map((p) => [p.code, p.line, p.column, p.field])).toEqual([
+      ['INVALID_VALUE', 9, 19, 'consumers[0].variable'],
+      ['MISSING_FIELD', 10, 9, 'consumers[1].variable'],
+      ['INVALID_VALUE', 11, 23, 'consumers[1].functionName'],
+      ['UNKNOWN_FIELD', 12, 9, 'consumers[1].varible'],
+      ['INVALID_VALUE', 13, 38, 'consumers[2].name'],
+      ['INVALID_VALUE', 14, 17, 'consumers[3].type'],
+    ]);
+    expect(problems.map((p) => `${p.problem} — ${p.fix}`)).toEqual([
+      'is "AWS_REGION" — must not be a name Lambda reserves (AWS_*, LAMBDA_TASK_ROOT, LAMBDA_RUNTIME_DIR, TZ): name the variable your function reads the key from, e.g. KEYROLL_API_KEY',
+      expect.stringMatching(/^is missing — add it: it must be an environment variable name/),
+      'is "acme-ingest:live" — must be a Lambda function name (1-64 letters, digits, dashes or underscores) or its ARN, without a version or alias',
+      'is not a field of a consumer — did you mean "variable"?',
+      'is "/aws/acme/key" — must not begin with "aws" or "ssm" (prefixes SSM reserves), e.g. /acme/ingest/api-key',
+      'is "lambda_env" — did you mean "lambda-env"? It must be one of "iot-rule", "lambda-env", "ssm-parameter"',
+    ]);
+  });
+
+  it('refuses two consumers that would hold one credential place, within a key or across keys', () => {
+    const arn = 'arn:aws:lambda:eu-west-1:123456789012:function:acme-writer';
+    const file = keysFile(
+      `${KEY}\nconsumers:\n  - { type: lambda-env, functionName: acme-writer, variable: KEYROLL_API_KEY }\n  - { type: ssm-parameter, name: /acme/writer/key }\n  - { type: lambda-env, functionName: "${arn}", variable: KEYROLL_API_KEY }`,
+      'name: other\nenvironment: staging\npermissions: [telemetry:write]\nconsumers:\n  - { type: ssm-parameter, name: acme/writer/key }\n  - { type: lambda-env, functionName: acme-writer, variable: KEYROLL_API_KEY }',
+    );
+    expect(problemsOf(file).map((p) => [p.code, p.line, p.key, p.field, p.problem])).toEqual([
+      ['CONSUMER_REPEATED', 9, 'acme/ingest', 'consumers[2].variable', 'is "KEYROLL_API_KEY" in function acme-writer, which consumers[0] writes too'],
+      ['CONSUMER_SHARED', 14, 'acme/other', 'consumers[0].name', 'is "acme/writer/key", already the parameter of acme/ingest (keys[0] at line 3)'],
+      ['CONSUMER_SHARED', 15, 'acme/other', 'consumers[1].variable', 'is "KEYROLL_API_KEY" in function acme-writer, which acme/ingest (keys[0] at line 3) writes already'],
+    ]);
+  });
+
   it('keeps checking the shape of a rotation it does not act on yet', () => {
     const { problems, warnings } = checkKeysFile(keysFile(`${KEY}\nrotation: { everyDays: 0, graceMinutes: 60, everyDay: 1 }`));
     expect(problems.map((p) => [p.field, p.fix])).toEqual([

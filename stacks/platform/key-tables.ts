@@ -5,7 +5,7 @@
  */
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table';
 import { Construct } from 'constructs';
-import { TABLE_KEY_SCHEMA, TELEMETRY_TENANT_INDEX, type TableNames, tableNamesFromEnv } from '../../lambda/store/table-names';
+import { TABLE_KEY_SCHEMA, TELEMETRY_TENANT_INDEX, type TableNames, tableNamesFromEnv } from '../../lambda/tables/table-names';
 
 export interface KeyTablesProps {
   /** @default the service's defaults: keyroll-keys, keyroll-rate-limits, keyroll-telemetry */

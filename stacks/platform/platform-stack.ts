@@ -10,8 +10,8 @@ import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DEFAULT_SERVICE_RESERVED_CONCURRENCY, type DeployTarget } from '../deploy-target';
 import { KeyrollStack } from '../keyroll-stack';
-import { SERVICE_PARTITIONS } from '../../lambda/store/table-layout';
-import { TELEMETRY_TENANT_INDEX } from '../../lambda/store/table-names';
+import { SERVICE_PARTITIONS } from '../../lambda/tables/table-layout';
+import { TELEMETRY_TENANT_INDEX } from '../../lambda/tables/table-names';
 import { type Grant, policyDocument } from './iam-policy';
 import { KeyTables } from './key-tables';
 import { NodeFunction } from './node-function';
@@ -72,6 +72,13 @@ export class PlatformStack extends KeyrollStack {
         {
           actions: ['iot:ConfirmTopicRuleDestination', 'iot:UpdateTopicRuleDestination'],
           resources: [`arn:aws:iot:${target.region}:${accountId}:ruledestination/http/*`],
+        },
+        // Regenerating a declared key starts its rotation (lambda/serve/key-rotations.ts): only
+        // keyroll's tagged secrets, DescribeSecret first because RotateSecret's refusals look alike.
+        {
+          actions: ['secretsmanager:DescribeSecret', 'secretsmanager:RotateSecret'],
+          resources: [`arn:aws:secretsmanager:${target.region}:${accountId}:secret:keyroll/*`],
+          conditions: { Null: { 'aws:ResourceTag/keyroll:key': 'false' } },
         },
       ),
     });

@@ -3,10 +3,10 @@
  * allows a role 10,240 characters of inline policy; a grant per key broke deploys at about 35 keys.
  * So keyroll's secrets and the rules the provisioner owns are told apart by their `keyroll:key` tag
  * (attribute-based access control), and the provisioner itself checks that the tag names the key it
- * is working on before it writes (see lambda/provision/consumers/iot-rule-inline.ts).
+ * is working on before it writes (see lambda/handout/consumers/iot-rule-inline.ts).
  * See https://docs.aws.amazon.com/IAM/latest/UserGuide/introduction_attribute-based-access-control.html
  */
-import { RULE_OWNER_TAG } from '../../lambda/provision/consumers/iot-rule-inline';
+import { OWNER_TAG as RULE_OWNER_TAG } from '../../lambda/handout/consumers/consumer-owner';
 import type { Grant } from './iam-policy';
 
 /** Reads and conditional writes of specs, records and keys, and deleting the provisioner's own records. */

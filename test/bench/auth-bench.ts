@@ -14,14 +14,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import autocannon from 'autocannon';
-import { useLocalAwsDefaults } from '../../lambda/cli/local-setup';
+import { useLocalAwsDefaults } from '../../lambda/deploy-env/local-endpoint';
 import { startLocalAws } from '../../lambda/local-aws';
 import { KeyManager } from '../../lambda/manage/key-manager';
 import { DynamoDbRateLimitStore, LeasedRateLimiter } from '../../lambda/rate-limit';
 import { createDocumentClient } from '../../lambda/store/dynamodb-client';
 import { DynamoDbKeyStore } from '../../lambda/store/dynamodb-key-store';
 import { ensureLocalTables } from '../../lambda/store/local-tables';
-import { tableNamesFromEnv } from '../../lambda/store/table-names';
+import { tableNamesFromEnv } from '../../lambda/tables/table-names';
 import { UsageRecorder } from '../../lambda/usage/usage-recorder';
 import { KeyVerifier } from '../../lambda/verify/key-verifier';
 

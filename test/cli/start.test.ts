@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { localCdktfOutDir, localStateDir } from '../../lambda/cli/keyroll-dirs';
+import { localCdktfOutDir, localStateDir } from '../../lambda/deploy-env/keyroll-dirs';
 import { RUN_FILE, readLiveRunFile, readRunFile } from '../../lambda/cli/run-file';
 import { KEY_PATTERN, KEY_PATTERN_GLOBAL } from '../../lambda/keys/key-format';
 

@@ -19,7 +19,7 @@ import { waitForEnabledDestinations } from '../../lambda/cli/devices/rule-destin
 import { KEY_PATTERN_GLOBAL } from '../../lambda/keys/key-format';
 import { type IotDelivery, readIotDeliveries } from '../../lambda/local-aws';
 import { type RunningServer, startServer } from '../../lambda/serve/node-server';
-import { tableNamesFromEnv } from '../../lambda/store/table-names';
+import { tableNamesFromEnv } from '../../lambda/tables/table-names';
 import { runCdktf } from '../../stacks/deploy/run-cdktf';
 import { KEYS_STACK, PLATFORM_STACK } from '../../stacks/stack-names';
 import { closedPort } from '../support/child-process';

@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { emulatorPort, localCdktfOutDir, localStateDir } from '../../lambda/cli/keyroll-dirs';
+import { localCdktfOutDir, localStateDir } from '../../lambda/deploy-env/keyroll-dirs';
+import { emulatorPort } from '../../lambda/deploy-env/local-endpoint';
 import { closedPort, type Run, runProcess } from '../support/child-process';
 
 jest.setTimeout(300_000);

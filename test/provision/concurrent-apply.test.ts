@@ -55,7 +55,7 @@ describe.each([
   { write: 3, when: 'after handing its key out', issuedKeys: 1 },
 ])('a run held at record write $write ($when) while another apply of the key runs', ({ write, issuedKeys }) => {
   it('fails with CONCURRENT_APPLY and leaves every issued key in the secret or revoked', async () => {
-    const spec = specOf({ tenant: uniqueTenant('race'), inlineConsumers: [inlineRule()] });
+    const spec = specOf({ tenant: uniqueTenant('race'), consumers: [inlineRule()] });
     await fx.putSpec(spec);
     const input = inputOf(spec, await fx.createSecret());
     const holding = clientHoldingRecordWrite(write);

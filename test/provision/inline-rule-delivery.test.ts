@@ -68,7 +68,7 @@ async function enableDestinationOf(path: string): Promise<void> {
 
 /** A declared key with one inline consumer, provisioned, its destination enabled. */
 async function provisionedConsumer(rule: InlineIotRule, path: string) {
-  const spec = specOf({ inlineConsumers: [rule] });
+  const spec = specOf({ consumers: [rule] });
   await fx.putSpec(spec);
   const input = inputOf(spec, await fx.createSecret());
   await fx.provisioner().handle(events.create(input));
@@ -116,7 +116,7 @@ describe('a device publishing through an inline rule', () => {
     const [oldPath, newPath] = [`/${root}/old/v1/telemetry`, `/${root}/new/v1/telemetry`];
     const before = consumer(`${root}/telemetry/+`, oldPath);
     const { spec, input, apiKey } = await provisionedConsumer(before, oldPath);
-    await fx.putSpec({ ...spec, inlineConsumers: [consumer(`${root}/+/readings`, newPath, before.ruleName)] });
+    await fx.putSpec({ ...spec, consumers: [consumer(`${root}/+/readings`, newPath, before.ruleName)] });
 
     await fx.provisioner().handle(events.update({ ...input, specDigest: 'digest-2' }, input));
     await enableDestinationOf(newPath);

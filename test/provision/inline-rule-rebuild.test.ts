@@ -26,13 +26,13 @@ describe('a changed inline consumer', () => {
   it('gets the new SQL, URL and header on the next apply, with the same key and no action left to the old URL', async () => {
     const root = uniqueTopicRoot();
     const before = consumer(`${root}/telemetry/+`, OLD_URL);
-    const spec = specOf({ inlineConsumers: [before] });
+    const spec = specOf({ consumers: [before] });
     await fx.putSpec(spec);
     const input = inputOf(spec, await fx.createSecret());
     const created = await fx.provisioner().handle(events.create(input));
     const secret = (await fx.readSecret(input.secretArn))!;
     const after = consumer(`${root}/devices/+/readings`, NEW_URL, 'x-tlm-key', before.ruleName);
-    await fx.putSpec({ ...spec, inlineConsumers: [after] });
+    await fx.putSpec({ ...spec, consumers: [after] });
 
     // What Terraform sends when the spec item, and so its digest, changed.
     const updated = await fx.provisioner().handle(events.update({ ...input, specDigest: 'digest-2' }, input));
@@ -51,7 +51,7 @@ describe('a changed inline consumer', () => {
 
   it('loses an action added to it by hand at the next apply that runs the provisioner, so the key goes only where the spec says', async () => {
     const rule = consumer(`${uniqueTopicRoot()}/telemetry/+`, OLD_URL);
-    const spec = specOf({ inlineConsumers: [rule] });
+    const spec = specOf({ consumers: [rule] });
     await fx.putSpec(spec);
     const input = inputOf(spec, await fx.createSecret());
     await fx.provisioner().handle(events.create(input));

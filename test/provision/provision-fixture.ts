@@ -19,7 +19,7 @@ import type { Environment } from '../../lambda/keys/environments';
 import { KeyManager } from '../../lambda/manage/key-manager';
 import { consumerRuleSql, RULE_SQL_VERSION } from '../../lambda/provision/consumers/rule-sql';
 import { type InlineIotRule, type KeySecretValue, type KeySpec, type ProvisionInput, specItemKey } from '../../lambda/provision/key-spec';
-import { provisionedKeyItemKey } from '../../lambda/provision/provisioned-key';
+import { provisionedKeyItemKey } from '../../lambda/handout/provisioned-key';
 import { createProvisioner, type Provisioner, type ProvisionerOptions } from '../../lambda/provision/provisioner';
 import { createDocumentClient } from '../../lambda/store/dynamodb-client';
 import { DynamoDbKeyStore } from '../../lambda/store/dynamodb-key-store';
@@ -142,7 +142,8 @@ export function specOf(overrides: Partial<KeySpec> = {}): KeySpec {
     permissions: ['telemetry:write'],
     rateLimit: { limit: 600, windowSeconds: 60 },
     tags: ['iot'],
-    inlineConsumers: [],
+    consumers: [],
+    referenceRules: [],
     ...overrides,
   };
 }

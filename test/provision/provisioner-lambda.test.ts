@@ -47,7 +47,7 @@ async function logMessages(): Promise<string[]> {
 
 it('provisions, fails clearly and destroys through the Lambda Invoke API, and never logs a key', async () => {
   const rule = inlineRule();
-  const spec = specOf({ inlineConsumers: [rule] });
+  const spec = specOf({ consumers: [rule] });
   await fx.putSpec(spec);
   const input = inputOf(spec, await fx.createSecret());
 

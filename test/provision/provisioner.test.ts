@@ -3,9 +3,9 @@ import { DescribeSecretCommand, DeleteSecretCommand, SecretsManagerClient } from
 import { IoTClient } from '@aws-sdk/client-iot';
 import { KEY_PATTERN, KEY_PATTERN_GLOBAL } from '../../lambda/keys/key-format';
 import { ProvisionError } from '../../lambda/provision/errors';
-import { keySecretValue, writeKeySecret } from '../../lambda/provision/key-secret';
-import { createInputFromSpec } from '../../lambda/provision/key-spec';
-import { provisionedKeyItemKey } from '../../lambda/provision/provisioned-key';
+import { keySecretValue, writeKeySecret } from '../../lambda/handout/key-secret';
+import { createInputFromSpec, inlineConsumersOf } from '../../lambda/provision/key-spec';
+import { provisionedKeyItemKey } from '../../lambda/handout/provisioned-key';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { uniqueName } from '../local-aws/fixtures';
 import {
@@ -188,7 +188,7 @@ describe('update', () => {
 describe('inline consumers', () => {
   it('creates the rule with the key from the secret in its header and returns its ARN', async () => {
     const rule = inlineRule({ description: 'readings to keyroll' });
-    const { result, secret } = await provisioned({ inlineConsumers: [rule] });
+    const { result, secret } = await provisioned({ consumers: [rule] });
 
     const created = await fx.getRule(rule.ruleName);
     expect(result.inlineRuleArns).toEqual([created!.ruleArn]);
@@ -199,14 +199,14 @@ describe('inline consumers', () => {
 
   it('creates the rule tagged with the key it carries', async () => {
     const rule = inlineRule();
-    const { spec } = await provisioned({ inlineConsumers: [rule] });
+    const { spec } = await provisioned({ consumers: [rule] });
 
     expect(await fx.ruleTags(rule.ruleName)).toEqual({ 'keyroll:key': `acme/${spec.name}` });
   });
 
   it('rebuilds an existing rule tagged for this key from the spec, keeping only its disabled switch', async () => {
     const rule = inlineRule({ description: 'readings to keyroll' });
-    const spec = specOf({ inlineConsumers: [rule] });
+    const spec = specOf({ consumers: [rule] });
     const existing = {
       sql: "SELECT temperature FROM 'plant/+/readings'",
       description: 'hand-made rule',
@@ -235,9 +235,9 @@ describe('inline consumers', () => {
   it('deletes a rule the spec no longer declares, and keeps writing the others', async () => {
     const kept = inlineRule();
     const dropped = inlineRule();
-    const { spec, input, secret } = await provisioned({ inlineConsumers: [kept, dropped] });
+    const { spec, input, secret } = await provisioned({ consumers: [kept, dropped] });
     expect(await fx.getRule(dropped.ruleName)).toBeDefined();
-    await fx.putSpec({ ...spec, inlineConsumers: [kept] });
+    await fx.putSpec({ ...spec, consumers: [kept] });
 
     const updated = await fx.provisioner().handle(events.update({ ...input, specDigest: 'digest-2' }, input));
 
@@ -249,7 +249,7 @@ describe('inline consumers', () => {
 
   it('moves the rules to the replacement key before revoking the old one', async () => {
     const rule = inlineRule();
-    const { spec, input } = await provisioned({ inlineConsumers: [rule] });
+    const { spec, input } = await provisioned({ consumers: [rule] });
     await fx.putSpec({ ...spec, environment: 'development' });
 
     await fx.provisioner().handle(events.update({ ...input, specDigest: 'digest-2' }, input));
@@ -269,7 +269,7 @@ describe('inline rules the provisioner did not create', () => {
   ])('refuses to write into %s, leaves it as it was and revokes the key it issued', async (_, tags, found) => {
     const rule = inlineRule();
     await fx.createRule(rule.ruleName, handMade, tags);
-    const spec = specOf({ tenant: uniqueTenant('not-owned'), inlineConsumers: [rule] });
+    const spec = specOf({ tenant: uniqueTenant('not-owned'), consumers: [rule] });
     await fx.putSpec(spec);
 
     const error = await rejection(fx.provisioner().handle(events.create(inputOf(spec, await fx.createSecret()))));
@@ -286,7 +286,7 @@ describe('inline rules the provisioner did not create', () => {
 
   it('leaves a rule that is no longer tagged for the key when deleting, and says so', async () => {
     const rule = inlineRule();
-    const { input, result } = await provisioned({ inlineConsumers: [rule] });
+    const { input, result } = await provisioned({ consumers: [rule] });
     await fx.tagRule(rule.ruleName, { 'keyroll:key': 'acme/someone-else' });
 
     await fx.provisioner().handle(events.delete(input));
@@ -298,9 +298,9 @@ describe('inline rules the provisioner did not create', () => {
 
   it('leaves a stale rule that is not tagged for the key when the spec drops it', async () => {
     const rule = inlineRule();
-    const { spec, input } = await provisioned({ inlineConsumers: [rule] });
+    const { spec, input } = await provisioned({ consumers: [rule] });
     await fx.tagRule(rule.ruleName, { 'keyroll:key': 'acme/someone-else' });
-    await fx.putSpec({ ...spec, inlineConsumers: [] });
+    await fx.putSpec({ ...spec, consumers: [] });
 
     await fx.provisioner().handle(events.update({ ...input, specDigest: 'digest-2' }, input));
 
@@ -309,7 +309,7 @@ describe('inline rules the provisioner did not create', () => {
 
   it('takes its rules along when the key is renamed, re-tagging them', async () => {
     const rule = inlineRule();
-    const { spec, input, secret } = await provisioned({ inlineConsumers: [rule] });
+    const { spec, input, secret } = await provisioned({ consumers: [rule] });
     const renamed = { ...spec, name: `${spec.name}-renamed` };
     await fx.putSpec(renamed);
 
@@ -357,7 +357,7 @@ describe('keys the provisioner did not issue', () => {
 describe('item layout', () => {
   it('keeps specs and its records out of the tenant partition the key service writes', async () => {
     const tenant = uniqueTenant('layout');
-    const { spec, result } = await provisioned({ tenant, inlineConsumers: [inlineRule()] });
+    const { spec, result } = await provisioned({ tenant, consumers: [inlineRule()] });
 
     const { Items = [] } = await fx.documentClient.send(
       new QueryCommand({ TableName: fx.keysTable, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `TENANT#${tenant}` } }),
@@ -371,7 +371,7 @@ describe('item layout', () => {
       kind: 'provisioned',
       keyTenant: tenant,
       keyId: result.keyId,
-      inlineRuleNames: spec.inlineConsumers.map((rule) => rule.ruleName),
+      inlineRuleNames: inlineConsumersOf(spec).map((rule) => rule.ruleName),
       provisionedAt: expect.any(String),
       version: expect.any(Number),
       writeId: expect.any(String),
@@ -449,7 +449,7 @@ describe('a run that dies half-way', () => {
 describe('delete', () => {
   it('revokes the key and deletes its inline rules, leaves the secret to Terraform, and can run twice', async () => {
     const rule = inlineRule();
-    const { input, result, secret } = await provisioned({ inlineConsumers: [rule] });
+    const { input, result, secret } = await provisioned({ consumers: [rule] });
 
     const deleted = await fx.provisioner().handle(events.delete(input));
 
@@ -479,7 +479,7 @@ describe('delete', () => {
 
   it('deletes the rules it provisioned even when the spec is already gone', async () => {
     const rule = inlineRule();
-    const { spec, input, result } = await provisioned({ inlineConsumers: [rule] });
+    const { spec, input, result } = await provisioned({ consumers: [rule] });
     await fx.deleteSpec(spec.tenant, spec.name);
 
     await fx.provisioner().handle(events.delete(input));
@@ -575,7 +575,7 @@ describe('compensation', () => {
   it('revokes the key it issued when an inline rule cannot be written on create', async () => {
     const good = inlineRule();
     const bad = inlineRule();
-    const spec = specOf({ tenant: 'fault-rules-co', inlineConsumers: [good, bad] });
+    const spec = specOf({ tenant: 'fault-rules-co', consumers: [good, bad] });
     await fx.putSpec(spec);
     const secretArn = await fx.createSecret();
     const iot = failingIot(bad.ruleName);
@@ -597,7 +597,7 @@ describe('compensation', () => {
   it('gives consumers their working key back when a replacement fails half-way', async () => {
     const good = inlineRule();
     const bad = inlineRule();
-    const { spec, input, result, secret } = await provisioned({ inlineConsumers: [good, bad] });
+    const { spec, input, result, secret } = await provisioned({ consumers: [good, bad] });
     await fx.putSpec({ ...spec, environment: 'staging' });
     const iot = failingIot(bad.ruleName);
 
@@ -615,7 +615,7 @@ describe('compensation', () => {
 
 describe('security', () => {
   it('leaves no plaintext key in the keys table, only in the secret', async () => {
-    await provisioned({ inlineConsumers: [inlineRule()] });
+    await provisioned({ consumers: [inlineRule()] });
     const { ScanCommand } = await import('@aws-sdk/lib-dynamodb');
     const { Items } = await fx.documentClient.send(new ScanCommand({ TableName: fx.keysTable }));
     expect(JSON.stringify(Items).match(KEY_PATTERN_GLOBAL)).toBeNull();

@@ -1,5 +1,5 @@
 /** Jest globalSetup: starts one local AWS emulator for the whole test run and points the AWS SDK at it. */
-import { useLocalAwsDefaults } from '../../lambda/cli/local-setup';
+import { useLocalAwsDefaults } from '../../lambda/deploy-env/local-endpoint';
 import { type LocalAws, startLocalAws } from '../../lambda/local-aws';
 
 /** Where the running emulator is kept for global-teardown.ts (both run in jest's parent process). */

@@ -12,7 +12,7 @@ import type { ServiceOptions } from '../../lambda/serve/service';
 import { createDocumentClient } from '../../lambda/store/dynamodb-client';
 import { DynamoDbKeyStore } from '../../lambda/store/dynamodb-key-store';
 import { ensureLocalTables } from '../../lambda/store/local-tables';
-import type { TableNames } from '../../lambda/store/table-names';
+import type { TableNames } from '../../lambda/tables/table-names';
 
 export interface HarnessOptions {
   readonly environment?: Environment;

@@ -4,7 +4,7 @@
  * and never talks to a real account with the developer's credentials. Settings the integration
  * project's global-setup.ts makes for quiet output are made here too.
  */
-import { useLocalAwsDefaults } from '../../lambda/cli/local-setup';
+import { useLocalAwsDefaults } from '../../lambda/deploy-env/local-endpoint';
 
 /** Port 9 (discard) on loopback: nothing listens there. */
 const NO_AWS = 'http://127.0.0.1:9';

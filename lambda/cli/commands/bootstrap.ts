@@ -9,7 +9,8 @@ import { ALL_PERMISSIONS } from '../../keys/permissions';
 import { KeyManager } from '../../manage/key-manager';
 import { createDocumentClient } from '../../store/dynamodb-client';
 import { DynamoDbKeyStore } from '../../store/dynamodb-key-store';
-import { tableNamesFromEnv } from '../../store/table-names';
+import { tableNamesFromEnv } from '../../tables/table-names';
+import { serviceEnvironmentFromEnv } from '../../deploy-env/service-environment';
 import { ensureTablesIfLocal } from '../local-setup';
 
 export interface BootstrapOptions {
@@ -20,7 +21,7 @@ export interface BootstrapOptions {
 
 export async function bootstrapKey(options: BootstrapOptions): Promise<{ id: string; key: string }> {
   const tenant = parseInput(tenantSchema, options.tenant, '--tenant');
-  const environment = parseInput(environmentSchema, options.environment || process.env.KEYROLL_ENVIRONMENT || 'production', '--environment');
+  const environment = options.environment ? parseInput(environmentSchema, options.environment, '--environment') : serviceEnvironmentFromEnv();
   const name = parseInput(nameSchema, options.name, '--name');
   await ensureTablesIfLocal((line) => process.stderr.write(`${line}\n`));
   const manager = new KeyManager({ store: new DynamoDbKeyStore(createDocumentClient(), tableNamesFromEnv().keys) });

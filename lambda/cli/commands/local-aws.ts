@@ -1,6 +1,6 @@
 /** `keyroll local-aws [--port N]`: the emulator in the foreground until Ctrl-C. */
 import { startLocalAws } from '../../local-aws';
-import { clearLocalState } from '../keyroll-dirs';
+import { clearLocalState } from '../../deploy-env/keyroll-dirs';
 import { untilInterrupted } from '../until-interrupted';
 
 export async function localAwsCommand(options: { port: number }): Promise<void> {

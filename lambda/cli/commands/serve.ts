@@ -1,6 +1,7 @@
 /** `keyroll serve`: the key service on PORT (default 8787) until Ctrl-C. */
 import { startServer } from '../../serve/node-server';
 import { CliError } from '../cli-error';
+import { serviceEnvironmentFromEnv } from '../../deploy-env/service-environment';
 import { ensureTablesIfLocal } from '../local-setup';
 import { untilInterrupted } from '../until-interrupted';
 
@@ -31,7 +32,7 @@ export async function serveCommand(options: { port?: number } = {}): Promise<voi
   const server = await startServer(port, {}, process.env.HOST ?? '127.0.0.1').catch((error: unknown) => {
     throw (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? portTaken(port) : error;
   });
-  process.stderr.write(`keyroll is serving at ${server.url} (environment ${process.env.KEYROLL_ENVIRONMENT || 'production'})\n`);
+  process.stderr.write(`keyroll is serving at ${server.url} (environment ${serviceEnvironmentFromEnv()})\n`);
   // A service started after the deploy missed IoT's confirmation of its destination: ask again.
   void server.service.deps.destinations.requestFreshConfirmations();
   await untilInterrupted();

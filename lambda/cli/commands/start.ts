@@ -9,8 +9,10 @@ import * as path from 'node:path';
 import { LocalAwsError, type LocalAws, startLocalAws } from '../../local-aws';
 import { type RunningServer, startServer } from '../../serve/node-server';
 import { CliError } from '../cli-error';
-import { clearLocalState, PROJECT_ROOT, stateDirFromEnv } from '../keyroll-dirs';
-import { ensureTablesIfLocal, useLocalAwsDefaults } from '../local-setup';
+import { clearLocalState, PROJECT_ROOT, stateDirFromEnv } from '../../deploy-env/keyroll-dirs';
+import { useLocalAwsDefaults } from '../../deploy-env/local-endpoint';
+import { serviceEnvironmentFromEnv } from '../../deploy-env/service-environment';
+import { ensureTablesIfLocal } from '../local-setup';
 import { freePortNear, reservePort } from '../port-reservation';
 import { claimRunFile } from '../run-file';
 import { startGuide } from '../start-guide';
@@ -48,7 +50,7 @@ export async function startCommand(options: StartOptions): Promise<void> {
   const cleanUp: (() => unknown)[] = [];
   try {
     const port = options.port ?? portFromEnv();
-    const environment = process.env.KEYROLL_ENVIRONMENT || 'production';
+    const environment = serviceEnvironmentFromEnv();
     const run = claimRunFile({ environment });
     cleanUp.push(() => run.release());
     const reservation = await reservePort(port, HOST);

@@ -5,10 +5,9 @@
  */
 import { DescribeEndpointCommand, IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { isLocalEndpoint } from '../../store/local-tables';
+import { isLocalEndpoint, localAwsAnswers, useLocalAwsDefaults } from '../../deploy-env/local-endpoint';
 import { CliError } from '../cli-error';
-import { localAwsAnswers, noLocalAws } from '../local-aws-probe';
-import { useLocalAwsDefaults } from '../local-setup';
+import { noLocalAws } from '../local-aws-probe';
 import { readLiveRunFile } from '../run-file';
 
 export interface IotTarget {

@@ -1,7 +1,12 @@
-/** `/v1/tenants/{tenant}/api-keys`: create, list, get, update, regenerate and revoke a tenant's keys. */
+/**
+ * `/v1/tenants/{tenant}/api-keys`: create, list, get, update, regenerate and revoke a tenant's keys.
+ * Regenerating a declared key starts its rotation instead (202), so its consumers are moved first.
+ */
 import type { Context } from 'hono';
 import { Hono } from 'hono';
-import { createKeyInputSchema, regenerateKeyInputSchema, updateKeyInputSchema } from '../../keys/key-input';
+import { errors } from '../../errors';
+import { createKeyInputSchema, type RegenerateKeyInput, regenerateKeyInputSchema, updateKeyInputSchema } from '../../keys/key-input';
+import type { ApiKeyRecord, DeclaredKey } from '../../keys/key-record';
 import { assertMayIssue, assertMayUpdate } from '../../keys/management-rules';
 import { assertKnownPermissions } from '../../keys/permission-registry';
 import { PERMISSIONS } from '../../keys/permissions';
@@ -13,7 +18,7 @@ import type { ServeDeps } from '../deps';
 import { JSON_BODY_LIMIT_BYTES, limitBody, readJson } from '../json-body';
 import { encodeCursor, parseListQuery } from '../list-query';
 import { callerTenant, mayChange, pathKeyId, readableKey, scopedCustomerId, visibleTo } from '../tenant-scope';
-import { keyView } from '../views';
+import { credentialHashes, keyView } from '../views';
 
 /** The methods management routes answer; the auth middleware runs for these only. */
 export const MANAGEMENT_METHODS = ['GET', 'POST', 'PATCH', 'DELETE'];
@@ -48,7 +53,12 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     });
   });
 
-  routes.get(`${base}/:id`, async (c) => respondPrivately(c, keyView(await readableKey(deps, c))));
+  // The one view that shows each credential's last use: a consistent read per credential (at most five).
+  routes.get(`${base}/:id`, async (c) => {
+    const record = await readableKey(deps, c);
+    const now = Date.now();
+    return respondPrivately(c, keyView(record, now, await deps.manager.credentialLastUsed(credentialHashes(record, now))));
+  });
 
   routes.patch(`${base}/:id`, async (c) => {
     // Scope first: another tenant's, customer's or environment's caller learns nothing from how its body is wrong.
@@ -75,10 +85,31 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   routes.post(`${base}/:id/regenerate`, async (c) => {
     const record = await readableKey(deps, c);
     const input = parseInput(regenerateKeyInputSchema, await readJson(c, {}), 'body');
+    if (record.declared) return startRotation(deps, c, record, record.declared, input);
     const { record: regenerated, key } = await deps.manager.regenerate(record.tenant, record.id, input, mayChange(c));
     deps.logger.info('key regenerated', { tenant: record.tenant, keyId: record.id, graceSeconds: input.graceSeconds ?? 0 });
     return respondPrivately(c, { ...keyView(regenerated), key });
   });
 
   return routes;
+}
+
+/**
+ * A declared key's credential lives in its secret and its consumers: a new one handed out here
+ * would reach none of them. Secrets Manager's rotation moves them all, then the grace declared for
+ * the key keeps the old credential working; the answer carries the rotation, never a credential.
+ */
+async function startRotation(deps: ServeDeps, c: Context<ServeEnv>, record: ApiKeyRecord, declared: DeclaredKey, input: RegenerateKeyInput) {
+  mayChange(c)(record);
+  if (record.revokedAt) throw errors.keyRevoked(record.id);
+  if (input.graceSeconds !== undefined) {
+    throw errors.validation(
+      'body.graceSeconds',
+      `does not apply to a declared key (\`${declared.name}\`): regenerating it starts a rotation, whose grace is the key's \`rotation.graceMinutes\` in keys.yaml`,
+      'Send the request without `graceSeconds`.',
+    );
+  }
+  const rotation = await deps.rotations.start(record, declared);
+  deps.logger.info('key rotation started', { tenant: record.tenant, keyId: record.id, name: declared.name, versionId: rotation.versionId });
+  return respondPrivately(c, { rotation }, 202);
 }

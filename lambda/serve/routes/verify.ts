@@ -28,7 +28,7 @@ export function verifyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   routes.post('/v1/verify', limitBody(4096), async (c) => {
     const input = parseInput(verifyInputSchema, await readJson(c), 'body');
     const check = await checkKey(deps, input.key, input.permission);
-    if (check.key) deps.usage.record(check.key.tenant, check.key.id, !check.ok);
+    if (check.key) deps.usage.recordUse(check.key, check.credentialHash, !check.ok);
     return respond(c, answer(check.ok ? 'VALID' : check.code, check.key, check.decision));
   });
   return routes;

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AWS_STATE_DIR, clearLocalState, emulatorPort, LOCAL_STATE_ROOT, localCdktfOutDir, localStateDir, stateDirFromEnv } from './keyroll-dirs';
+import { AWS_STATE_DIR, clearLocalState, LOCAL_STATE_ROOT, localCdktfOutDir, localStateDir, stateDirFromEnv } from './keyroll-dirs';
+import { emulatorPort } from './local-endpoint';
 
 describe('stateDirFromEnv', () => {
   it('keeps one state folder per emulator port, the same for every loopback spelling', () => {

@@ -17,29 +17,28 @@ import {
   type TopicRule,
   type TopicRulePayload,
 } from '@aws-sdk/client-iot';
-import { awsCall, awsErrorName, provisionErrors } from '../errors';
-import type { InlineIotRule } from '../key-spec';
+import { hashCredential } from '../../keys/credential-hash';
+import type { InlineIotRule } from '../../provision/key-spec';
+import { awsCall, awsErrorName } from '../aws-errors';
+import { handoutErrors } from '../errors';
+import { type ConsumerOwner, isOwner, OWNER_TAG } from './consumer-owner';
+import type { ConsumerRemoval, ConsumerWriter } from './consumer-writer';
 
-/** The tag a rule is created with, naming the key it carries: `keyroll:key = <tenant>/<name>`. */
-export const RULE_OWNER_TAG = 'keyroll:key';
-
-/** The key a rule belongs to, as its `keyroll:key` tag names it. */
-export interface RuleOwner {
-  /** `<tenant>/<name>` of the key: rules are created, and taken over, with this tag value. */
-  readonly key: string;
-  /**
-   * Earlier `<tenant>/<name>` of the same declaration (before a rename or a move to another tenant):
-   * rules tagged so are this key's too, and are re-tagged when the key is written into them.
-   * @default []
-   */
-  readonly formerly?: readonly string[];
+/**
+ * The inline rule as a consumer writer: `write` is writeKeyIntoRule, `remove` deleteInlineRule.
+ *
+ * @example
+ * const rules = inlineRuleWriter({ iot });
+ * const arn = await rules.write(inlineConsumersOf(spec)[0], credential, consumerOwner(spec));
+ */
+export function inlineRuleWriter({ iot }: { readonly iot: IoTClient }): ConsumerWriter<InlineIotRule> {
+  return {
+    describe: (rule) => `IoT topic rule ${rule.ruleName}`,
+    write: (rule, credential, owner) => writeKeyIntoRule(iot, rule, credential, owner),
+    readBackHash: (rule) => readBackRuleHash(iot, rule),
+    remove: (rule, owner) => deleteInlineRule(iot, rule.ruleName, owner),
+  };
 }
-
-/** The tag value for a key. */
-export const ruleOwnerTagValue = (tenant: string, name: string) => `${tenant}/${name}`;
-
-/** What deleting a rule came to. `not-owned`: it exists but is not tagged for this key, so it was left alone. */
-export type RuleDeletion = 'deleted' | 'absent' | 'not-owned';
 
 const IAM_FIX =
   "Check that the provisioner's role may iot:GetTopicRule, iot:CreateTopicRule, iot:ReplaceTopicRule, iot:DeleteTopicRule, iot:ListTagsForResource and iot:TagResource on the rule";
@@ -51,9 +50,9 @@ const IAM_FIX =
  * and the rule is left as it was. Usable on its own, e.g. to push a regenerated key.
  *
  * @example
- * const arn = await writeKeyIntoRule(iot, spec.inlineConsumers[0], issued.key, { key: ruleOwnerTagValue('acme', 'sensors') });
+ * const arn = await writeKeyIntoRule(iot, rule, issued.key, { key: ownerTagValue('acme', 'sensors') });
  */
-export async function writeKeyIntoRule(iot: IoTClient, rule: InlineIotRule, key: string, owner: RuleOwner): Promise<string> {
+export async function writeKeyIntoRule(iot: IoTClient, rule: InlineIotRule, key: string, owner: ConsumerOwner): Promise<string> {
   // Two rounds: if the rule appears between our read and our create, the second round takes the existing-rule path.
   for (let round = 1; ; round++) {
     const existing = await getRule(iot, rule.ruleName);
@@ -69,11 +68,11 @@ export async function writeKeyIntoRule(iot: IoTClient, rule: InlineIotRule, key:
       await iot.send(new CreateTopicRuleCommand({ ruleName: rule.ruleName, topicRulePayload: rulePayload(rule, key), tags: ownerTags(owner) }));
     } catch (error) {
       if (round === 1 && awsErrorName(error) === 'ResourceAlreadyExistsException') continue;
-      throw provisionErrors.awsRequestFailed(`Creating IoT topic rule ${rule.ruleName}`, error, `${IAM_FIX}, and that the spec's sql is valid.`);
+      throw handoutErrors.awsRequestFailed(`Creating IoT topic rule ${rule.ruleName}`, error, `${IAM_FIX}, and that the spec's sql is valid.`);
     }
     const created = await getRule(iot, rule.ruleName);
     if (created) return created.ruleArn;
-    throw provisionErrors.awsRequestFailed(`Reading IoT topic rule ${rule.ruleName} after creating it`, 'it is gone', 'Check that nothing else deletes it, then re-run the apply.');
+    throw handoutErrors.awsRequestFailed(`Reading IoT topic rule ${rule.ruleName} after creating it`, 'it is gone', 'Check that nothing else deletes it, then re-run the apply.');
   }
 }
 
@@ -81,7 +80,7 @@ export async function writeKeyIntoRule(iot: IoTClient, rule: InlineIotRule, key:
  * Deletes a rule the key was written into, if it is tagged for `owner`; a rule without that tag was
  * not created for this key and is left alone. Repeatable: a rule already gone is `absent`.
  */
-export async function deleteInlineRule(iot: IoTClient, ruleName: string, owner: RuleOwner): Promise<RuleDeletion> {
+export async function deleteInlineRule(iot: IoTClient, ruleName: string, owner: ConsumerOwner): Promise<ConsumerRemoval> {
   const existing = await getRule(iot, ruleName, { confirmAbsence: true });
   if (!existing) return 'absent';
   if (!isOwner(owner, await ruleOwnerTag(iot, ruleName, existing.ruleArn))) return 'not-owned';
@@ -98,25 +97,33 @@ export async function deleteInlineRule(iot: IoTClient, ruleName: string, owner: 
   });
 }
 
-/** Refuses a rule not tagged for `owner`; re-tags one tagged with an earlier name of the same key. */
-async function claimRule(iot: IoTClient, ruleName: string, ruleArn: string, owner: RuleOwner): Promise<void> {
-  const found = await ruleOwnerTag(iot, ruleName, ruleArn);
-  if (!isOwner(owner, found)) throw provisionErrors.ruleNotOwned(ruleName, { name: RULE_OWNER_TAG, expected: owner.key, found });
-  if (found === owner.key) return;
-  await awsCall(`Re-tagging IoT topic rule ${ruleName} for key \`${owner.key}\``, `${IAM_FIX}.`, () =>
-    iot.send(new TagResourceCommand({ resourceArn: ruleArn, tags: [{ Key: RULE_OWNER_TAG, Value: owner.key }] })),
-  );
+/**
+ * hashCredential of the header `rule.headerName` (compared without case, as HTTP does) of the rule's
+ * HTTP action to `rule.url`, or undefined when the rule, that action or that header is missing.
+ */
+export async function readBackRuleHash(iot: IoTClient, rule: Pick<InlineIotRule, 'ruleName' | 'url' | 'headerName'>): Promise<string | undefined> {
+  const existing = await getRule(iot, rule.ruleName);
+  const headerName = rule.headerName.toLowerCase();
+  const action = existing?.rule.actions?.find((candidate) => candidate.http?.url === rule.url);
+  const credential = action?.http?.headers?.find((header) => header.key?.toLowerCase() === headerName)?.value;
+  return credential === undefined ? undefined : hashCredential(credential);
 }
 
-function isOwner(owner: RuleOwner, tag: string | undefined): boolean {
-  return tag !== undefined && (tag === owner.key || (owner.formerly ?? []).includes(tag));
+/** Refuses a rule not tagged for `owner`; re-tags one tagged with an earlier name of the same key. */
+async function claimRule(iot: IoTClient, ruleName: string, ruleArn: string, owner: ConsumerOwner): Promise<void> {
+  const found = await ruleOwnerTag(iot, ruleName, ruleArn);
+  if (!isOwner(owner, found)) throw handoutErrors.ruleNotOwned(ruleName, { name: OWNER_TAG, expected: owner.key, found });
+  if (found === owner.key) return;
+  await awsCall(`Re-tagging IoT topic rule ${ruleName} for key \`${owner.key}\``, `${IAM_FIX}.`, () =>
+    iot.send(new TagResourceCommand({ resourceArn: ruleArn, tags: [{ Key: OWNER_TAG, Value: owner.key }] })),
+  );
 }
 
 /** The rule's `keyroll:key` tag, if it has one. */
 async function ruleOwnerTag(iot: IoTClient, ruleName: string, ruleArn: string): Promise<string | undefined> {
   return awsCall(`Reading the tags of IoT topic rule ${ruleName}`, `${IAM_FIX}.`, async () => {
     for await (const page of paginateListTagsForResource({ client: iot }, { resourceArn: ruleArn })) {
-      const tag = (page.tags ?? []).find((t) => t.Key === RULE_OWNER_TAG);
+      const tag = (page.tags ?? []).find((t) => t.Key === OWNER_TAG);
       if (tag) return tag.Value ?? '';
     }
     return undefined;
@@ -124,8 +131,8 @@ async function ruleOwnerTag(iot: IoTClient, ruleName: string, ruleArn: string): 
 }
 
 /** CreateTopicRule's `tags`: URL-query encoded, `key1=value1&key2=value2`. */
-function ownerTags(owner: RuleOwner): string {
-  return new URLSearchParams({ [RULE_OWNER_TAG]: owner.key }).toString();
+function ownerTags(owner: ConsumerOwner): string {
+  return new URLSearchParams({ [OWNER_TAG]: owner.key }).toString();
 }
 
 /**

@@ -7,9 +7,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { awsCall, awsErrorName, provisionErrors } from './errors';
 import { provisionedKeyItemKey } from '../store/table-layout';
-import type { KeyRef } from './key-plan';
+import { awsCall, awsErrorName } from './aws-errors';
+import { handoutErrors, isHandoutError } from './errors';
+import type { KeyRef } from './key-ref';
 
 export interface ProvisionedKey {
   /** The key the secret and the inline rules were last given. Absent until the first one was. */
@@ -51,6 +52,11 @@ export { provisionedKeyItemKey };
 /** Every key a record names, current first: all of them were issued by the provisioner for this declaration. */
 export function recordedKeys(record: ProvisionedKey | undefined): KeyRef[] {
   return [record?.current, record?.pending, ...(record?.superseded ?? [])].filter((ref): ref is KeyRef => ref !== undefined);
+}
+
+/** Whether `error` is the CONCURRENT_APPLY a record write throws when another run wrote the record in between. */
+export function isConcurrentApply(error: unknown): boolean {
+  return isHandoutError(error) && error.code === 'CONCURRENT_APPLY';
 }
 
 const FIX = "Check that KEYROLL_KEYS_TABLE names the keys table and that the provisioner's role may dynamodb:GetItem, PutItem and DeleteItem on it.";
@@ -141,11 +147,11 @@ export class ProvisionedKeyStore {
     try {
       await write(condition);
     } catch (error) {
-      if (awsErrorName(error) !== 'ConditionalCheckFailedException') throw provisionErrors.awsRequestFailed(what, error, FIX);
+      if (awsErrorName(error) !== 'ConditionalCheckFailedException') throw handoutErrors.awsRequestFailed(what, error, FIX);
       const { Item } = await awsCall(`Reading what was provisioned for key \`${name}\` of tenant \`${tenant}\``, FIX, () =>
         this.client.send(new GetCommand({ TableName: this.tableName, Key: provisionedKeyItemKey(tenant, name), ConsistentRead: true })),
       );
-      if (!alreadyDone(Item)) throw provisionErrors.concurrentApply(tenant, name);
+      if (!alreadyDone(Item)) throw handoutErrors.concurrentApply(tenant, name);
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { InlineIotRule } from '../key-spec';
+import type { InlineIotRule } from '../../provision/key-spec';
 import { rulePayload } from './iot-rule-inline';
 
 const rule: InlineIotRule = {

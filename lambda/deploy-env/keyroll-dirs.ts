@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isLocalEndpoint } from '../store/local-tables';
+import { emulatorPort, isLocalEndpoint } from './local-endpoint';
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..');
 export const KEYROLL_DIR = path.join(PROJECT_ROOT, '.keyroll');
@@ -18,15 +18,6 @@ export const LOCAL_STATE_ROOT = path.join(AWS_STATE_DIR, 'local');
 
 /** AWS deploys keep cdktf's default output folder (cdktf.json); local ones use their own, below. */
 export const LOCAL_CDKTF_OUT_ROOT = path.join(KEYROLL_DIR, 'cdktf.out', 'local');
-
-/**
- * The port of a loopback endpoint, which names the emulator: on this machine only one program can
- * listen on it, so `localhost:4566` and `127.0.0.1:4566` are the same emulator.
- */
-export function emulatorPort(endpoint: string): number {
-  const url = new URL(endpoint);
-  return Number(url.port || (url.protocol === 'https:' ? 443 : 80));
-}
 
 /**
  * The Terraform state of the emulator on `port`. An emulator starts empty, so whoever starts one
