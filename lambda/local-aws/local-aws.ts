@@ -1,7 +1,8 @@
 /**
  * Starts and stops the local AWS emulator: moto in server mode on loopback, extended by
- * moto_launcher.py with IoT tagging, Docker-free Lambda Invoke for Node handlers, and an IoT rules
- * engine with topic rule destinations.
+ * moto_launcher.py with IoT tagging, Docker-free Lambda Invoke for Node handlers, an IoT rules
+ * engine with topic rule destinations, Secrets Manager rotation as on AWS, and a ticker that fires
+ * due rotations and EventBridge Scheduler schedules.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -44,6 +45,24 @@ export interface LocalAwsOptions {
    * @default process.env.KEYROLL_IOT_SECRET_CACHE_SECONDS, else 900 (AWS's 15 minutes)
    */
   readonly iotSecretCacheSeconds?: number;
+  /**
+   * How often, in seconds, the emulator starts due Secrets Manager rotations and fires due
+   * EventBridge Scheduler schedules. Sets KEYROLL_LOCAL_SCHEDULER_TICK_SECONDS; 0 never does (only
+   * `startDueRotations` and `runSchedule` do).
+   * @default process.env.KEYROLL_LOCAL_SCHEDULER_TICK_SECONDS, else 30
+   */
+  readonly schedulerTickSeconds?: number;
+  /**
+   * How many more times Secrets Manager tries a failed rotation, with the same token, before it
+   * gives up. Sets KEYROLL_LOCAL_ROTATION_RETRIES.
+   * @default process.env.KEYROLL_LOCAL_ROTATION_RETRIES, else 2
+   */
+  readonly rotationRetries?: number;
+  /**
+   * Seconds between a failed rotation and its retry. Sets KEYROLL_LOCAL_ROTATION_RETRY_SECONDS.
+   * @default process.env.KEYROLL_LOCAL_ROTATION_RETRY_SECONDS, else 60
+   */
+  readonly rotationRetrySeconds?: number;
 }
 
 /** A running emulator. It keeps this Node process alive until {@link LocalAws.stop} is called. */
@@ -74,7 +93,7 @@ type Announcement =
  * await aws.stop();
  */
 export async function startLocalAws(options: LocalAwsOptions = {}): Promise<LocalAws> {
-  const { port, host, quiet, startTimeoutMs, python, iotSecretCacheSeconds } = {
+  const { port, host, quiet, startTimeoutMs, python, iotSecretCacheSeconds, schedulerTickSeconds, rotationRetries, rotationRetrySeconds } = {
     port: 0,
     host: '127.0.0.1',
     quiet: false,
@@ -85,9 +104,12 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new RangeError(`port must be an integer from 0 to 65535 (0 picks a free port); got ${port}.`);
   }
-  if (iotSecretCacheSeconds !== undefined && !(Number.isFinite(iotSecretCacheSeconds) && iotSecretCacheSeconds >= 0)) {
-    throw new RangeError(`iotSecretCacheSeconds must be a number of seconds, 0 or more (default 900); got ${iotSecretCacheSeconds}.`);
-  }
+  const settings = {
+    KEYROLL_IOT_SECRET_CACHE_SECONDS: seconds('iotSecretCacheSeconds', iotSecretCacheSeconds, 900),
+    KEYROLL_LOCAL_SCHEDULER_TICK_SECONDS: seconds('schedulerTickSeconds', schedulerTickSeconds, 30),
+    KEYROLL_LOCAL_ROTATION_RETRIES: count('rotationRetries', rotationRetries, 2),
+    KEYROLL_LOCAL_ROTATION_RETRY_SECONDS: seconds('rotationRetrySeconds', rotationRetrySeconds, 60),
+  };
 
   const child = spawn(python, launcherArgs(host, port, quiet), {
     // Its own process group, so stop() can signal the launcher and anything it started.
@@ -95,7 +117,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     // stdin stays open and unused: the launcher exits when it closes, even if this process is
     // killed with SIGKILL and no exit hook runs.
     stdio: ['pipe', 'pipe', 'pipe'],
-    env: iotSecretCacheSeconds === undefined ? process.env : { ...process.env, KEYROLL_IOT_SECRET_CACHE_SECONDS: String(iotSecretCacheSeconds) },
+    env: { ...process.env, ...withoutUndefined(settings) },
   });
   // Never written to; ignore EPIPE should the launcher be gone.
   child.stdin.on('error', () => undefined);
@@ -128,6 +150,19 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
     await stop();
     throw error;
   }
+}
+
+/** An option given as a number of seconds, as the launcher's environment wants it; undefined when not given. */
+function seconds(option: string, value: number | undefined, defaultValue: number): string | undefined {
+  if (value === undefined) return undefined;
+  if (!(Number.isFinite(value) && value >= 0)) throw new RangeError(`${option} must be a number of seconds, 0 or more (default ${defaultValue}); got ${value}.`);
+  return String(value);
+}
+
+function count(option: string, value: number | undefined, defaultValue: number): string | undefined {
+  if (value === undefined) return undefined;
+  if (!(Number.isInteger(value) && value >= 0)) throw new RangeError(`${option} must be a whole number, 0 or more (default ${defaultValue}); got ${value}.`);
+  return String(value);
 }
 
 function launcherArgs(host: string, port: number, quiet: boolean): string[] {

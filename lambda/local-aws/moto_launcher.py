@@ -1,9 +1,10 @@
-"""Starts moto in server mode with keyroll's runtime patches: atomic DynamoDB requests, IoT tagging, Docker-free Lambda Invoke, and an IoT rules engine with topic rule destinations.
+"""Starts moto in server mode with keyroll's runtime patches: atomic DynamoDB requests, IoT tagging, Docker-free Lambda Invoke, an IoT rules engine with topic rule destinations, Secrets Manager rotation as on AWS, and schedules that fire.
 
     python3 moto_launcher.py [--host 127.0.0.1] [--port 0] [--quiet] [--exit-with-stdin]
 
 moto's installed files are never edited: this script imports moto, patches classes in memory
-(see moto_iot_tags.py, moto_lambda_invoke.py, moto_iot_rules.py and moto_iot_destinations.py), then serves
+(see moto_iot_tags.py, moto_lambda_invoke.py, moto_iot_rules.py, moto_iot_destinations.py,
+moto_secrets_rotation.py and moto_scheduler.py), starts a ticker (local_ticker.py), then serves
 moto's own WSGI app behind the emulator-only routes of keyroll_local_routes.py. Once the
 socket listens it prints one line to stdout, `keyroll-local-aws: {"event": "ready", ...}`;
 startup failures print `{"event": "error", "code": ..., "message": ...}` on the same prefix and
@@ -12,6 +13,15 @@ exit non-zero. local-aws.ts reads these lines.
 Environment:
   KEYROLL_IOT_SECRET_CACHE_SECONDS  how long each rules-engine node caches a get_secret value
                                     (default 900, AWS's 15 minutes; 0 reads the secret every time)
+  KEYROLL_LOCAL_SCHEDULER_TICK_SECONDS
+                                    how often the ticker starts due Secrets Manager rotations and
+                                    fires due EventBridge Scheduler schedules (default 30; 0: never,
+                                    only POST /keyroll-local/secretsmanager/rotate-due and
+                                    /keyroll-local/scheduler/run do)
+  KEYROLL_LOCAL_ROTATION_RETRIES    how many more times a failed rotation is tried, with the same
+                                    token, before Secrets Manager gives up (default 2)
+  KEYROLL_LOCAL_ROTATION_RETRY_SECONDS
+                                    the wait before each retry (default 60)
 """
 
 from __future__ import annotations
@@ -31,6 +41,8 @@ from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ANNOUNCE_PREFIX = "keyroll-local-aws: "
+# Enough for a rotation benchmark of 1000 secrets (2 or more events each) to read back its own.
+ROTATION_EVENTS_KEPT = 10_000
 
 
 def announce(message: dict[str, Any]) -> None:
@@ -51,16 +63,29 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def iot_secret_cache_seconds(environ: dict[str, str]) -> float:
-    raw = environ.get("KEYROLL_IOT_SECRET_CACHE_SECONDS", "").strip()
+    return seconds_setting(environ, "KEYROLL_IOT_SECRET_CACHE_SECONDS", 900.0)
+
+
+def seconds_setting(environ: dict[str, str], name: str, default: float) -> float:
+    raw = environ.get(name, "").strip()
     if not raw:
-        return 900.0
+        return default
     try:
         value = float(raw)
     except ValueError:
         value = -1.0
     if not (0 <= value < float("inf")):
-        raise ValueError(f"KEYROLL_IOT_SECRET_CACHE_SECONDS must be a number of seconds, 0 or more (default 900); got {raw!r}.")
+        raise ValueError(f"{name} must be a number of seconds, 0 or more (default {default:g}); got {raw!r}.")
     return value
+
+
+def count_setting(environ: dict[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit():
+        raise ValueError(f"{name} must be a whole number, 0 or more (default {default}); got {raw!r}.")
+    return int(raw)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -105,13 +130,21 @@ def main(argv: list[str]) -> int:
     import moto_iot_rules
     import moto_iot_tags
     import moto_lambda_invoke
+    import moto_secrets_rotation
     from iot_deliveries import DeliveryLog
     from keyroll_local_routes import LocalRoutes
     from lambda_code_cache import CodeCache
     from lambda_node_process import NodeProcesses
+    from local_event_log import EventLog
+    from local_ticker import Ticker
+    from moto_scheduler import Schedules
 
     try:
-        secret_cache_seconds = iot_secret_cache_seconds(dict(os.environ))
+        environ = dict(os.environ)
+        secret_cache_seconds = iot_secret_cache_seconds(environ)
+        tick_seconds = seconds_setting(environ, "KEYROLL_LOCAL_SCHEDULER_TICK_SECONDS", 30.0)
+        rotation_retries = count_setting(environ, "KEYROLL_LOCAL_ROTATION_RETRIES", 2)
+        rotation_retry_seconds = seconds_setting(environ, "KEYROLL_LOCAL_ROTATION_RETRY_SECONDS", 60.0)
     except ValueError as error:
         announce({"event": "error", "code": "INVALID_SETTING", "message": str(error)})
         return 2
@@ -134,16 +167,22 @@ def main(argv: list[str]) -> int:
     os.makedirs(code_root)
     moto_dynamodb_atomic.install()
     moto_iot_tags.install()
+    import moto_lambda_revisions  # RevisionId on functions, for lambda-env consumers' guarded updates
+
+    moto_lambda_revisions.install()
     moto_iot_destinations.install(endpoint)
     deliveries = DeliveryLog()
     moto_iot_rules.install(deliveries, secret_cache_seconds)
     moto_lambda_invoke.install(
         moto_lambda_invoke.LocalInvoker(endpoint, processes, CodeCache(code_root), runtime_node_path(scratch, args.sdk_node_modules))
     )
+    rotations = moto_secrets_rotation.install(moto_secrets_rotation.Rotations(EventLog(ROTATION_EVENTS_KEPT), rotation_retries, rotation_retry_seconds))
+    schedules = Schedules(EventLog())
+    ticker = Ticker(tick_seconds, [rotations.start_due, schedules.run_due])
 
     if args.quiet:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = LocalRoutes(DomainDispatcherApplication(create_backend_app), deliveries)
+    app = LocalRoutes(DomainDispatcherApplication(create_backend_app), deliveries, rotations, schedules)
     server = make_server(args.host, port, app, threaded=True, fd=sock.fileno())
     sock.close()  # make_server holds its own duplicate of the descriptor
 
@@ -156,11 +195,13 @@ def main(argv: list[str]) -> int:
     # Served from a thread: server.shutdown() must not run on the thread inside serve_forever().
     serving = threading.Thread(target=server.serve_forever, daemon=True)
     serving.start()
+    ticker.start()
     announce({"event": "ready", "endpoint": endpoint, "port": port, "pid": os.getpid()})
     try:
         while not stop.wait(0.5):
             pass
     finally:
+        ticker.stop()
         server.shutdown()
         processes.kill_all()
         shutil.rmtree(scratch, ignore_errors=True)
