@@ -2,6 +2,7 @@
  * Where a synth deploys to: real AWS through the usual AWS environment, or the local emulator when
  * AWS_ENDPOINT_URL is a loopback address. Read once from the environment, so switching needs no code edits.
  */
+import { consumerCacheSecondsFromEnv } from '../lambda/deploy-env/consumer-cache';
 import { stateDirFromEnv } from '../lambda/deploy-env/keyroll-dirs';
 import { localEndpointFromEnv } from '../lambda/deploy-env/local-endpoint';
 import { serviceEnvironmentFromEnv } from '../lambda/deploy-env/service-environment';
@@ -38,6 +39,20 @@ export interface DeployTarget {
    * @default DEFAULT_SERVICE_RESERVED_CONCURRENCY (100)
    */
   readonly serviceReservedConcurrency?: number | 'none';
+  /**
+   * Seconds a consumer may serve a credential from its cache after a cutover
+   * (KEYROLL_IOT_SECRET_CACHE_SECONDS): the rotation's horizon, and the least grace a key with
+   * reference consumers may declare. @default 900 (IoT's get_secret cache)
+   */
+  readonly consumerCacheSeconds?: number;
+  /** When the rotation sweep runs (KEYROLL_ROTATION_SWEEP_SCHEDULE). @default 'rate(5 minutes)' */
+  readonly rotationSweepSchedule?: string;
+  /**
+   * The window in which Secrets Manager starts each due rotation (KEYROLL_ROTATION_WINDOW, e.g.
+   * `24h`), so keys due on one day spread over it instead of bunching up against Secrets Manager's
+   * 50 writes/s. @default Secrets Manager's own
+   */
+  readonly rotationWindow?: string;
 }
 
 /**
@@ -63,6 +78,9 @@ export function deployTargetFromEnv(env: NodeJS.ProcessEnv = process.env): Deplo
     serviceEnvironment,
     localTelemetryUrl: env.KEYROLL_TELEMETRY_URL || `https://localhost:${env.PORT || 8787}/v1/telemetry`,
     serviceReservedConcurrency: reservedConcurrencyFromEnv(env.KEYROLL_SERVICE_RESERVED_CONCURRENCY),
+    consumerCacheSeconds: consumerCacheSecondsFromEnv(env),
+    rotationSweepSchedule: sweepScheduleFromEnv(env.KEYROLL_ROTATION_SWEEP_SCHEDULE),
+    ...(env.KEYROLL_ROTATION_WINDOW ? { rotationWindow: rotationWindowFromEnv(env.KEYROLL_ROTATION_WINDOW) } : {}),
   };
 }
 
@@ -76,4 +94,22 @@ function reservedConcurrencyFromEnv(value: string | undefined): number | 'none' 
     );
   }
   return count;
+}
+
+/** EventBridge Scheduler takes `rate(n unit)` and `cron(…)`; an `at()` would sweep once only. */
+function sweepScheduleFromEnv(value: string | undefined): string {
+  if (!value) return 'rate(5 minutes)';
+  if (!/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/.test(value)) {
+    throw new Error(`KEYROLL_ROTATION_SWEEP_SCHEDULE is ${value}: give an EventBridge Scheduler expression such as rate(5 minutes) or cron(0/10 * * * ? *), or unset it (rate(5 minutes)).`);
+  }
+  return value;
+}
+
+/** Secrets Manager's rotation window: `<n>h`, 1 to 24 hours. */
+function rotationWindowFromEnv(value: string): string {
+  const hours = /^(\d{1,2})h$/.exec(value);
+  if (!hours || Number(hours[1]) < 1 || Number(hours[1]) > 24) {
+    throw new Error(`KEYROLL_ROTATION_WINDOW is ${value}: give the hours in which Secrets Manager starts a due rotation, 1h to 24h (e.g. 24h), or unset it.`);
+  }
+  return value;
 }

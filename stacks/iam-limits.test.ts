@@ -26,7 +26,7 @@ function manyKeys(count: number): ApiKeyProps[] {
     const tenant = longest ? `t${i}`.padEnd(63, 'x') : `tenant-${i % 20}`;
     const name = longest ? `k${i}`.padEnd(63, 'x') : `integration-${i}`;
     const rule = (suffix: string) => (longest ? `r${i}_${suffix}_`.padEnd(128, 'x') : `rule_${i}_${suffix}`);
-    const base: ApiKeyProps = { tenant, name, environment: 'production', permissions: ['telemetry:write'] };
+    const base: ApiKeyProps = { tenant, name, environment: 'production', permissions: ['telemetry:write'], rotation: { everyDays: 30, graceMinutes: 60 } };
     switch (i % 5) {
       case 0:
         return base;
@@ -63,6 +63,7 @@ function resolver(resources: Resources) {
     // Secrets Manager appends `-` and 6 random characters to the name.
     aws_secretsmanager_secret: (r) => `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:${r.name}-AbCdEf`,
     aws_iam_role: (r) => `arn:aws:iam::${ACCOUNT}:role/${r.name}`,
+    aws_lambda_function: (r) => `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${r.function_name}`,
   };
   const resolve = (text: string): string =>
     text.replace(/\$\{([^}]+)\}/g, (token, reference: string) => {
@@ -108,19 +109,33 @@ describe('IAM limits with 500 declared keys', () => {
   it('declares what it is meant to: every kind of key, with a role per reference rule', () => {
     expect(Object.keys(resources.aws_secretsmanager_secret)).toHaveLength(500);
     expect(Object.keys(resources.aws_iot_topic_rule)).toHaveLength(200);
-    expect(Object.keys(resources.aws_iam_role)).toHaveLength(2 + 200);
+    // The service, the provisioner, the rotation Lambda and the sweep's scheduler, and one per reference rule.
+    expect(Object.keys(resources.aws_iam_role)).toHaveLength(4 + 200);
   });
 
   it(`keeps every role's inline policies within ${IAM_LIMITS.roleInlinePolicies} characters together`, () => {
     const sizes = inlinePolicySizesByRole(resources);
-    expect(sizes.size).toBe(2 + 200);
+    expect(sizes.size).toBe(4 + 200);
     const over = [...sizes].filter(([, size]) => size > IAM_LIMITS.roleInlinePolicies);
     expect(over).toEqual([]);
   });
 
-  it("keeps the provisioner's grants the same size however many keys are declared", () => {
-    const provisioner = (sizes: Map<string, number>) => sizes.get('keyroll-provisioner-role');
-    expect(provisioner(inlinePolicySizesByRole(resources))).toBe(provisioner(inlinePolicySizesByRole(synthesizedResources([]))));
+  it("keeps the provisioner's and the rotation's grants the same size however many keys are declared", () => {
+    const none = inlinePolicySizesByRole(synthesizedResources([]));
+    const many = inlinePolicySizesByRole(resources);
+    for (const role of ['keyroll-provisioner-role', 'keyroll-rotation-role']) {
+      expect(many.get(role)).toBeGreaterThan(0);
+      expect(many.get(role)).toBe(none.get(role));
+    }
+  });
+
+  it('lets Secrets Manager invoke the rotation for every secret within Lambda\'s 20 KB resource policy', () => {
+    const statements = Object.values(resources.aws_lambda_permission ?? {});
+    expect(Object.keys(resources.aws_secretsmanager_secret_rotation)).toHaveLength(500);
+    // A statement as Lambda stores it is about 350 characters with a secret ARN; 20 KB holds ~58.
+    const size = statements.reduce((total, statement) => total + 350 + String(statement.source_arn ?? '').length, 0);
+    expect(size).toBeLessThanOrEqual(20 * 1024);
+    expect(statements.map((statement) => statement.source_arn)).toEqual([`arn:aws:secretsmanager:eu-west-1:\${data.aws_caller_identity.account.account_id}:secret:keyroll/*`]);
   });
 
   it(`keeps every trust policy within ${IAM_LIMITS.trustPolicy} characters and every managed policy within ${IAM_LIMITS.managedPolicy}`, () => {

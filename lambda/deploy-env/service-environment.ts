@@ -10,7 +10,7 @@ export const DEFAULT_SERVICE_ENVIRONMENT: Environment = 'production';
 /** Thrown for a setting that cannot be used; `code` is stable. */
 export class DeployEnvError extends Error {
   constructor(
-    readonly code: 'INVALID_ENVIRONMENT',
+    readonly code: 'INVALID_ENVIRONMENT' | 'INVALID_SETTING',
     message: string,
   ) {
     super(message);

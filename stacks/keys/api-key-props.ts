@@ -21,6 +21,12 @@ export interface ApiKeyCheckOptions {
    * @default none: keyroll's own, plus permissions of resources that are no near miss of keyroll's
    */
   readonly declaredPermissions?: readonly string[];
+  /**
+   * Seconds a reference consumer may send a credential from its cache after a cutover
+   * (KEYROLL_IOT_SECRET_CACHE_SECONDS): a grace shorter than this would break it.
+   * @default 900 (IoT's get_secret cache)
+   */
+  readonly consumerCacheSeconds?: number;
 }
 
 /** Everything wrong with one key's props, each with its fix; empty when the props are good. */
@@ -42,12 +48,14 @@ export function apiKeyPropsIssues(props: unknown, options: ApiKeyCheckOptions = 
   issues.push(...repeatedConsumerIssues(consumers));
   const rotation = key.rotation as ApiKeyProps['rotation'];
   const reference = consumers.find((c): c is IotRuleConsumerProps => consumerTarget(c)?.kind === 'rule' && ((c as IotRuleConsumerProps).mode ?? 'reference') === 'reference');
-  if (fieldOk('rotation') && reference && rotation!.graceMinutes < IOT_SECRET_CACHE_MINUTES) {
+  const cacheSeconds = options.consumerCacheSeconds ?? IOT_SECRET_CACHE_MINUTES * 60;
+  if (fieldOk('rotation') && reference && rotation!.graceMinutes * 60 < cacheSeconds) {
+    const least = Math.ceil(cacheSeconds / 60);
     issues.push({
       code: 'GRACE_UNDER_IOT_CACHE',
       path: ['rotation', 'graceMinutes'],
-      problem: `is ${rotation!.graceMinutes}, but IoT Core caches get_secret results for up to ${IOT_SECRET_CACHE_MINUTES} minutes, so rule ${reference.ruleName} would keep sending the old key after it stops working`,
-      fix: `set graceMinutes to at least ${IOT_SECRET_CACHE_MINUTES}, or use mode "inline" for rule ${reference.ruleName}`,
+      problem: `is ${rotation!.graceMinutes}, but IoT Core caches get_secret results for up to ${least} minutes, so rule ${reference.ruleName} would keep sending the old key after it stops working`,
+      fix: `set graceMinutes to at least ${least}, or use mode "inline" for rule ${reference.ruleName}`,
     });
   }
   return issues;

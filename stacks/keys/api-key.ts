@@ -27,6 +27,7 @@ import { specItemKey } from '../../lambda/tables/table-layout';
 import { TABLE_KEY_SCHEMA } from '../../lambda/tables/table-names';
 import { validateApiKeyProps } from './api-key-props';
 import { IotRuleReference } from './iot-rule-reference';
+import { SecretRotation } from './secret-rotation';
 import type { KeyPlatform } from './key-platform';
 
 export interface ApiKeyConstructProps extends ApiKeyProps {
@@ -40,6 +41,21 @@ export interface ApiKeyConstructProps extends ApiKeyProps {
   readonly declaredPermissions?: readonly string[];
   /** Resources the key is issued after, e.g. its tenant's declared permissions. @default [] */
   readonly issueAfter?: readonly ITerraformDependable[];
+  /**
+   * Seconds a reference consumer may send a credential from its cache after a cutover: the least
+   * grace its rotation may declare. @default 900 (IoT's get_secret cache)
+   */
+  readonly consumerCacheSeconds?: number;
+  /**
+   * Grant Secrets Manager the rotation function for this key's secret alone. The keys stack turns
+   * it off when it grants all its secrets with one statement (Lambda's resource policy holds 20 KB).
+   * @default true
+   */
+  readonly rotationPermissionPerSecret?: boolean;
+  /** The window in which Secrets Manager starts each due rotation, e.g. `24h`. @default Secrets Manager's own */
+  readonly rotationWindow?: string;
+  /** What the rotation must wait for when the permission is granted elsewhere. @default [] */
+  readonly rotationAfter?: readonly ITerraformDependable[];
 }
 
 export class ApiKey extends Construct {
@@ -47,11 +63,13 @@ export class ApiKey extends Construct {
   readonly spec: DynamodbTableItem;
   readonly invocation: LambdaInvocation;
   readonly referenceRules: IotRuleReference[] = [];
+  /** Secrets Manager's rotation of the secret, when the key declares `rotation`. */
+  readonly rotation?: SecretRotation;
 
   constructor(scope: Construct, id: string, props: ApiKeyConstructProps) {
     super(scope, id);
-    const { platform, secretRecoveryDays, declaredPermissions, issueAfter, ...declared } = props;
-    validateApiKeyProps(declared, { declaredPermissions });
+    const { platform, secretRecoveryDays, declaredPermissions, issueAfter, consumerCacheSeconds, rotationPermissionPerSecret, rotationWindow, rotationAfter, ...declared } = props;
+    validateApiKeyProps(declared, { declaredPermissions, consumerCacheSeconds });
     const consumers = (props.consumers ?? []).map((consumer) => (consumer.type === 'iot-rule' ? withRuleDefaults(consumer, platform) : consumer));
     const references = consumers.filter((consumer): consumer is DeclaredRule => consumer.type === 'iot-rule' && consumer.mode === 'reference');
     // Every consumer but the reference rules, in declared order: the provisioner writes them and
@@ -115,7 +133,25 @@ export class ApiKey extends Construct {
         }),
       );
     }
+
+    if (props.rotation) {
+      this.rotation = new SecretRotation(this, 'rotation', {
+        secretArn: this.secret.arn,
+        rotationFunctionName: platform.rotationFunctionName,
+        rotationFunctionArn: platform.rotationFunctionArn,
+        everyDays: props.rotation.everyDays,
+        ...(rotationWindow ? { window: rotationWindow } : {}),
+        ...(rotationPermissionPerSecret === false ? {} : { statementId: rotationStatementId(props.tenant, props.name) }),
+        // SM tests the set-up on the key the provisioner issued, with its consumers in place.
+        dependsOn: [this.invocation, ...this.referenceRules.map((rule) => rule.rule), ...(rotationAfter ?? [])],
+      });
+    }
   }
+}
+
+/** Lambda statement ids: letters, digits, dashes and underscores, at most 100 characters, unique per function. */
+function rotationStatementId(tenant: string, name: string): string {
+  return `secretsmanager-${tenant}-${name}`.slice(0, 100);
 }
 
 /** An IoT rule consumer with its defaults filled in. */

@@ -10,6 +10,7 @@ import { type Document, LineCounter, parseDocument, type YAMLError } from 'yaml'
 import { z } from 'zod';
 import { tenantSchema } from '../../lambda/keys/key-input';
 import { type ApiKeyProps, KEY_NAME_PATTERN } from '../../lambda/declared-key/contract';
+import { consumerCacheSecondsFromEnv } from '../../lambda/deploy-env/consumer-cache';
 import { apiKeyPropsIssues } from './api-key-props';
 import { type DeclarationIssue, type IssuePath, formatPath, issuesFromZod, quote } from './declaration-issue';
 import { declaredPermissionsIssues, redundantDeclaredPermissions, usableDeclaredPermissions } from './declared-permissions';
@@ -212,17 +213,14 @@ class FileChecker {
     const props = { ...(inherits && tenant ? { tenant } : {}), ...key };
     const label = this.keyLabel(props, index);
     const ownTenant = inherits ? tenant : key.tenant;
-    const issues = apiKeyPropsIssues(props, { now: this.now, declaredPermissions: ownTenant === tenant ? declared : undefined });
+    const issues = apiKeyPropsIssues(props, {
+      now: this.now,
+      declaredPermissions: ownTenant === tenant ? declared : undefined,
+      // The same horizon the deploy checks graceMinutes against.
+      consumerCacheSeconds: consumerCacheSecondsFromEnv(),
+    });
     // An inherited tenant's problems are the top level's, reported there once, not once per key.
     for (const issue of issues.filter((i) => !(inherits && i.path[0] === 'tenant'))) this.report(issue, at, label);
-    if (key.rotation !== undefined) {
-      this.warn(
-        [...at, 'rotation'],
-        label,
-        'is declared, but not acted on yet — keys are not rotated until the rotation schedule ships; its shape is checked now, so it will apply as written',
-        true,
-      );
-    }
     return props;
   }
 

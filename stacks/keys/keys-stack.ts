@@ -4,11 +4,13 @@
  * touches the tables.
  */
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import type { Construct } from 'constructs';
 import { tenantSchema } from '../../lambda/keys/key-input';
 import type { DeployTarget } from '../deploy-target';
 import { KeyrollStack } from '../keyroll-stack';
 import type { PlatformStack } from '../platform/platform-stack';
+import { keySecretArnPattern } from '../platform/provisioner-grants';
 import { ApiKey } from './api-key';
 import type { ApiKeyProps } from './api-key-props';
 import { DeclaredPermissionsItem } from './declared-permissions-item';
@@ -28,6 +30,9 @@ export interface KeysStackProps {
    */
   readonly declaredPermissions?: Readonly<Record<string, readonly string[]>>;
 }
+
+/** Rotating keys a stack grants the rotation function one by one; more share one statement. */
+export const PER_SECRET_PERMISSIONS = 40;
 
 export class KeysStack extends KeyrollStack {
   readonly apiKeys: ApiKey[];
@@ -49,10 +54,17 @@ export class KeysStack extends KeyrollStack {
     const platform: KeyPlatform = {
       keysTableName: props.platform.tables.keys.name,
       provisionerFunctionName: props.platform.provisioner.function.functionName,
+      rotationFunctionName: props.platform.rotation.lambda.function.functionName,
+      rotationFunctionArn: props.platform.rotation.lambda.function.arn,
       telemetryUrl: props.platform.telemetryUrl,
       region: props.target.region,
       accountId: new DataAwsCallerIdentity(this, 'account').accountId,
     };
+    // One statement per secret lets Secrets Manager invoke the rotation for exactly that secret, but
+    // Lambda's resource policy holds 20 KB (about 60 such statements). Past PER_SECRET_PERMISSIONS
+    // rotating keys, one statement covers keyroll's secrets of this account (keyroll/*).
+    const rotating = props.keys.filter((key) => key.rotation).length;
+    const shared = rotating > PER_SECRET_PERMISSIONS ? this.sharedRotationPermission(props.platform, platform.accountId, props.target.region) : undefined;
     this.apiKeys = props.keys.map((key) => {
       const declared = this.declaredPermissions[key.tenant];
       return new ApiKey(this, apiKeyConstructId(key.tenant, key.name), {
@@ -64,7 +76,22 @@ export class KeysStack extends KeyrollStack {
         issueAfter: declared ? [declared.item] : [],
         // The emulator has no recovery: a redeploy must be able to reuse the name at once.
         secretRecoveryDays: props.target.local ? 0 : 7,
+        consumerCacheSeconds: props.target.consumerCacheSeconds,
+        rotationPermissionPerSecret: shared === undefined,
+        rotationWindow: props.target.rotationWindow,
+        rotationAfter: shared ? [shared] : [],
       });
+    });
+  }
+
+  private sharedRotationPermission(platform: PlatformStack, accountId: string, region: string): LambdaPermission {
+    return new LambdaPermission(this, 'rotation-invoke', {
+      statementId: 'secretsmanager-keyroll-secrets',
+      action: 'lambda:InvokeFunction',
+      functionName: platform.rotation.lambda.function.functionName,
+      principal: 'secretsmanager.amazonaws.com',
+      sourceAccount: accountId,
+      sourceArn: keySecretArnPattern(region, accountId),
     });
   }
 }

@@ -19,31 +19,37 @@ export interface SecretRotationProps {
    * one day spread over it (see the README's plan for 100,000 keys). @default SM's default (24h)
    */
   readonly window?: string;
-  /** Lambda statement ids are unique per function: one per key. */
-  readonly statementId: string;
+  /**
+   * The statement id of this secret's own permission to invoke the rotation function (unique per
+   * function). Absent when the keys stack grants all its secrets at once (see keys-stack.ts).
+   * @default no permission of its own
+   */
+  readonly statementId?: string;
   /** The key must hold a credential before SM tests the rotation. */
   readonly dependsOn: readonly ITerraformDependable[];
 }
 
 export class SecretRotation extends Construct {
   readonly rotation: SecretsmanagerSecretRotation;
-  readonly permission: LambdaPermission;
+  readonly permission?: LambdaPermission;
 
   constructor(scope: Construct, id: string, props: SecretRotationProps) {
     super(scope, id);
-    this.permission = new LambdaPermission(this, 'invoke', {
-      statementId: props.statementId,
-      action: 'lambda:InvokeFunction',
-      functionName: props.rotationFunctionName,
-      principal: 'secretsmanager.amazonaws.com',
-      sourceArn: props.secretArn,
-    });
+    if (props.statementId) {
+      this.permission = new LambdaPermission(this, 'invoke', {
+        statementId: props.statementId,
+        action: 'lambda:InvokeFunction',
+        functionName: props.rotationFunctionName,
+        principal: 'secretsmanager.amazonaws.com',
+        sourceArn: props.secretArn,
+      });
+    }
     this.rotation = new SecretsmanagerSecretRotation(this, 'rotation', {
       secretId: props.secretArn,
       rotationLambdaArn: props.rotationFunctionArn,
       rotationRules: { automaticallyAfterDays: props.everyDays, ...(props.window ? { duration: props.window } : {}) },
       rotateImmediately: false,
-      dependsOn: [this.permission, ...props.dependsOn],
+      dependsOn: [...(this.permission ? [this.permission] : []), ...props.dependsOn],
     });
   }
 }

@@ -59,7 +59,7 @@ describe('PlatformStack', () => {
 
   it('runs every Lambda on a Node.js runtime AWS still lets you create and update', () => {
     const functions = Object.values(JSON.parse(synthesized()).resource.aws_lambda_function as Record<string, { runtime: string }>);
-    expect(functions).toHaveLength(2);
+    expect(functions).toHaveLength(3);
     for (const { runtime } of functions) {
       expect(runtime).toMatch(/^nodejs\d+\.x$/);
       expect(DEPRECATED_NODE_RUNTIMES).not.toContain(runtime);

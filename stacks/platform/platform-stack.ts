@@ -1,7 +1,7 @@
 /**
  * The key platform: tables, the key service (Lambda behind a function URL) and the provisioner that
  * keys-as-code stacks invoke. Long-lived: key stacks come and go, this stays.
- * The rotation Lambda and its schedule join here (next to the provisioner) when rotation lands.
+ * The rotation Lambda and its sweep schedule live here too, next to the provisioner.
  */
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
@@ -10,12 +10,15 @@ import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DEFAULT_SERVICE_RESERVED_CONCURRENCY, type DeployTarget } from '../deploy-target';
 import { KeyrollStack } from '../keyroll-stack';
-import { SERVICE_PARTITIONS } from '../../lambda/tables/table-layout';
+import { DEFAULT_CONSUMER_CACHE_SECONDS } from '../../lambda/deploy-env/consumer-cache';
+import { OWNER_TAG } from '../../lambda/handout/consumers/consumer-owner';
+import { PARTITIONS, SERVICE_PARTITIONS } from '../../lambda/tables/table-layout';
 import { TELEMETRY_TENANT_INDEX } from '../../lambda/tables/table-names';
 import { type Grant, policyDocument } from './iam-policy';
 import { KeyTables } from './key-tables';
 import { NodeFunction } from './node-function';
 import { provisionerGrants } from './provisioner-grants';
+import { RotationFunction } from './rotation-function';
 
 /** Writes to the keys table: conditional puts/updates, inside transactions too. */
 const KEY_WRITES = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
@@ -32,6 +35,7 @@ export class PlatformStack extends KeyrollStack {
   readonly service: NodeFunction;
   readonly serviceUrl: LambdaFunctionUrl;
   readonly provisioner: NodeFunction;
+  readonly rotation: RotationFunction;
   /** Where IoT topic rules post telemetry. */
   readonly telemetryUrl: string;
 
@@ -92,7 +96,12 @@ export class PlatformStack extends KeyrollStack {
       functionName: 'keyroll-provisioner',
       entry: 'lambda/provision/handler.ts',
       description: 'keyroll provisioner: materialises declared keys during cdktf deploy',
-      environment: { KEYROLL_KEYS_TABLE: this.tables.keys.name, POWERTOOLS_SERVICE_NAME: 'keyroll-provisioner' },
+      environment: {
+        KEYROLL_KEYS_TABLE: this.tables.keys.name,
+        // How long a superseded key stays valid when reference consumers may still send it from their cache.
+        KEYROLL_CONSUMER_CACHE_SECONDS: String(consumerCacheSeconds(target)),
+        POWERTOOLS_SERVICE_NAME: 'keyroll-provisioner',
+      },
       timeout: 60,
     });
     // One fixed set of grants however many keys are declared: see provisioner-grants.ts.
@@ -105,12 +114,37 @@ export class PlatformStack extends KeyrollStack {
 
     this.telemetryUrl = target.local ? target.localTelemetryUrl : `${this.serviceUrl.functionUrl}v1/telemetry`;
 
+    this.rotation = new RotationFunction(this, 'rotation', {
+      environment: { KEYROLL_KEYS_TABLE: this.tables.keys.name },
+      keysTableArn: this.tables.keys.arn,
+      region: target.region,
+      accountId,
+      writablePartitions: ROTATION_WRITABLE_PARTITIONS,
+      ownerTag: OWNER_TAG,
+      consumerCacheSeconds: consumerCacheSeconds(target),
+      // On AWS the new credential is verified by the service it is for. Locally the service may not
+      // be running while a deploy tests the rotation set-up, so it is verified against the store.
+      ...(target.local ? {} : { serviceUrl: this.serviceUrl.functionUrl }),
+      sweepSchedule: target.rotationSweepSchedule,
+    });
+
     new TerraformOutput(this, 'api-url', { value: this.serviceUrl.functionUrl, description: 'Key service base URL' });
     new TerraformOutput(this, 'keys-table', { value: this.tables.keys.name });
     new TerraformOutput(this, 'rate-limits-table', { value: this.tables.rateLimits.name });
     new TerraformOutput(this, 'telemetry-table', { value: this.tables.telemetry.name });
     new TerraformOutput(this, 'provisioner-function', { value: this.provisioner.function.functionName });
+    new TerraformOutput(this, 'rotation-function', { value: this.rotation.lambda.function.functionName });
   }
+}
+
+/**
+ * What the rotation writes: key records and credential pointers (pending, promoted, retired) and its
+ * own records. Never specs or provisioner records.
+ */
+const ROTATION_WRITABLE_PARTITIONS = [PARTITIONS.tenant, PARTITIONS.secret, PARTITIONS.rotation];
+
+function consumerCacheSeconds(target: DeployTarget): number {
+  return target.consumerCacheSeconds ?? DEFAULT_CONSUMER_CACHE_SECONDS;
 }
 
 /** The key service's reservation: the target's, or the default; `'none'` for no reservation. */
