@@ -12,7 +12,15 @@ export type HandoutErrorCode =
   /** Another apply of the same declared key changed its provisioning record while this run was under way. */
   | 'CONCURRENT_APPLY'
   /** A version of the secret already holds a different value under the token a write asked for. */
-  | 'SECRET_VERSION_CONFLICT';
+  | 'SECRET_VERSION_CONFLICT'
+  /** A consumer (an SSM parameter, a function's variable) exists but is not this key's to write or remove: see consumers/consumer-errors.ts. */
+  | 'CONSUMER_NOT_OWNED'
+  /** A consumer keyroll cannot create (a Lambda function) does not exist. */
+  | 'CONSUMER_NOT_FOUND'
+  /** A consumer kept changing, or stayed mid-update, for longer than a write waits: retry later. */
+  | 'CONSUMER_BUSY'
+  /** keyroll may not read what a consumer holds (a function's variables encrypted with a KMS key it cannot use). */
+  | 'CONSUMER_UNREADABLE';
 
 export class HandoutError extends Error {
   constructor(

@@ -27,7 +27,9 @@ export {
 } from './key-secret';
 export { type ConsumerOwner, consumerOwner, isOwner, OWNER_TAG, ownerTagValue } from './consumers/consumer-owner';
 export { type ConsumerRef, type ConsumerRemoval, type ConsumerWriter, type RefOf } from './consumers/consumer-writer';
-export { type ConsumerClients, createConsumerWriter, type WritableConsumer } from './consumers/registry';
+export { type ConsumerClients, consumerClients, createConsumerWriter, type WritableConsumer } from './consumers/registry';
+export { lambdaEnvWriter, type LambdaEnvWriterOptions } from './consumers/lambda-env';
+export { DEFAULT_PARAMETER_KEY, ssmParameterWriter } from './consumers/ssm-parameter';
 export { removeConsumers, writeConsumers } from './consumers/consumer-set';
 export { deleteInlineRule, inlineRuleWriter, readBackRuleHash, rulePayload, type RulePayloadOptions, writeKeyIntoRule } from './consumers/iot-rule-inline';
 export { isProvisioned, type KeyRef, refOf, supersededKeys } from './key-ref';

@@ -1,19 +1,31 @@
 /**
  * The provisioner's own memory of what it handed out for a declared key: which key, which key it is
- * in the middle of handing out, and which inline rules it wrote. Terraform's input carries ids only,
+ * in the middle of handing out, and which consumers it wrote. Terraform's input carries ids only,
  * the secret can be pointed anywhere, and the spec item is already overwritten when an update runs,
  * so this record is the only thing the provisioner trusts to say which keys are its own: the keys
- * it keeps, regenerates and revokes, and the rules it deletes.
+ * it keeps, regenerates and revokes, and the consumers it removes.
  */
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { provisionedKeyItemKey } from '../store/table-layout';
 import { awsCall, awsErrorName } from './aws-errors';
+import { parseConsumerRef } from './consumers/consumer-ref';
+import type { ConsumerRef } from './consumers/consumer-writer';
 import { handoutErrors, isHandoutError } from './errors';
 import type { KeyRef } from './key-ref';
 
+/** A key handed out before the current one. */
+export interface SupersededKey extends KeyRef {
+  /**
+   * ISO-8601. Set when the key was replaced while consumers that cache the secret (reference rules)
+   * may still send it: it keeps working until then (it expires then, too) and is revoked by the first
+   * run after. Absent: revoked by the next run that hands a key out.
+   */
+  readonly expiresAt?: string;
+}
+
 export interface ProvisionedKey {
-  /** The key the secret and the inline rules were last given. Absent until the first one was. */
+  /** The key the secret and the written consumers were last given. Absent until the first one was. */
   readonly current?: KeyRef;
   /**
    * A key issued but maybe not yet handed out: recorded before it is written anywhere, cleared once
@@ -22,11 +34,15 @@ export interface ProvisionedKey {
   readonly pending?: KeyRef;
   /**
    * Keys handed out before `current` that consumers may still hold (a run that died while moving
-   * them to a new key): revoked once a run has handed its key out. @default []
+   * them to a new key, or a replaced key kept for the cache horizon): revoked once a run has handed
+   * its key out and their `expiresAt`, if any, has passed. @default []
    */
-  readonly superseded?: readonly KeyRef[];
-  /** Rules the key was (or is about to be) written into. */
-  readonly inlineRuleNames: readonly string[];
+  readonly superseded?: readonly SupersededKey[];
+  /**
+   * The written consumers the key was (or is about to be) written into, by ref. Records written
+   * before other consumer types existed list inline rules as `inlineRuleNames`; they read as refs.
+   */
+  readonly consumers: readonly ConsumerRef[];
   /** ISO-8601. */
   readonly provisionedAt: string;
   /**
@@ -75,10 +91,8 @@ export class ProvisionedKeyStore {
     return {
       ...keyRef('current', Item.keyTenant, Item.keyId),
       ...keyRef('pending', Item.pendingKeyTenant, Item.pendingKeyId),
-      ...(Array.isArray(Item.supersededKeys) && Item.supersededKeys.length > 0
-        ? { superseded: Item.supersededKeys.map((ref: { tenant: unknown; keyId: unknown }) => ({ tenant: String(ref.tenant), keyId: String(ref.keyId) })) }
-        : {}),
-      inlineRuleNames: Array.isArray(Item.inlineRuleNames) ? Item.inlineRuleNames.map(String) : [],
+      ...(Array.isArray(Item.supersededKeys) && Item.supersededKeys.length > 0 ? { superseded: Item.supersededKeys.map(supersededKeyOf) } : {}),
+      consumers: consumerRefsOf(Item),
       provisionedAt: String(Item.provisionedAt),
       version: typeof Item.version === 'number' ? Item.version : NO_RECORD_VERSION,
     };
@@ -104,8 +118,10 @@ export class ProvisionedKeyStore {
             kind: 'provisioned',
             ...(current ? { keyTenant: current.tenant, keyId: current.keyId } : {}),
             ...(pending ? { pendingKeyTenant: pending.tenant, pendingKeyId: pending.keyId } : {}),
-            ...(provisioned.superseded?.length ? { supersededKeys: provisioned.superseded.map(({ tenant: t, keyId }) => ({ tenant: t, keyId })) } : {}),
-            inlineRuleNames: [...provisioned.inlineRuleNames],
+            ...(provisioned.superseded?.length
+              ? { supersededKeys: provisioned.superseded.map(({ tenant: t, keyId, expiresAt }) => ({ tenant: t, keyId, ...(expiresAt ? { expiresAt } : {}) })) }
+              : {}),
+            consumers: provisioned.consumers.map((ref) => ({ ...ref })),
             provisionedAt: provisioned.provisionedAt,
             version,
             writeId,
@@ -154,6 +170,17 @@ export class ProvisionedKeyStore {
       if (!alreadyDone(Item)) throw handoutErrors.concurrentApply(tenant, name);
     }
   }
+}
+
+function supersededKeyOf(ref: { tenant: unknown; keyId: unknown; expiresAt?: unknown }): SupersededKey {
+  return { tenant: String(ref.tenant), keyId: String(ref.keyId), ...(typeof ref.expiresAt === 'string' ? { expiresAt: ref.expiresAt } : {}) };
+}
+
+/** The record's consumer refs; a record from before `consumers` lists only its inline rules, by name. */
+function consumerRefsOf(item: Record<string, unknown>): ConsumerRef[] {
+  if (Array.isArray(item.consumers)) return item.consumers.map(parseConsumerRef).filter((ref): ref is ConsumerRef => ref !== undefined);
+  if (Array.isArray(item.inlineRuleNames)) return item.inlineRuleNames.map((ruleName) => ({ type: 'iot-rule-inline' as const, ruleName: String(ruleName) }));
+  return [];
 }
 
 function keyRef<K extends 'current' | 'pending'>(field: K, tenant: unknown, keyId: unknown): { [P in K]?: KeyRef } {

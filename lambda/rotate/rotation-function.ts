@@ -5,11 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { IoTClient } from '@aws-sdk/client-iot';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AWS_CLIENT_CONFIG } from '../handout/aws-client-config';
-import { type ConsumerClients, createConsumerWriter } from '../handout/consumers/registry';
+import { type ConsumerClients, consumerClients, createConsumerWriter } from '../handout/consumers/registry';
 import { KeyManager } from '../manage/key-manager';
 import { createDocumentClient } from '../store/dynamodb-client';
 import { DynamoDbKeyStore } from '../store/dynamodb-key-store';
@@ -56,7 +55,7 @@ export function createRotationFunction(options: RotationFunctionOptions = {}, en
   const secrets = options.secrets ?? new SecretsManagerClient(AWS_CLIENT_CONFIG);
   const store = new DynamoDbKeyStore(documentClient, keysTable);
   const manager = new KeyManager({ store, clock });
-  const writer = createConsumerWriter({ iot: new IoTClient(AWS_CLIENT_CONFIG), ...options.consumerClients } as ConsumerClients);
+  const writer = createConsumerWriter(consumerClients(options.consumerClients));
   const serviceUrl = options.serviceUrl ?? env.KEYROLL_SERVICE_URL;
   const logger = options.logger ?? new Logger({ serviceName: 'keyroll-rotation' });
   const base = {

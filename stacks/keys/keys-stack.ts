@@ -12,6 +12,7 @@ import { KeyrollStack } from '../keyroll-stack';
 import type { PlatformStack } from '../platform/platform-stack';
 import { keySecretArnPattern } from '../platform/provisioner-grants';
 import { ApiKey } from './api-key';
+import { ConsumerGrants } from './consumer-grants';
 import type { ApiKeyProps } from './api-key-props';
 import { DeclaredPermissionsItem } from './declared-permissions-item';
 import type { KeyPlatform } from './key-platform';
@@ -82,6 +83,19 @@ export class KeysStack extends KeyrollStack {
         rotationAfter: shared ? [shared] : [],
       });
     });
+    // Function variables and SSM parameters are granted by name: the roles reach exactly those (consumer-grants.ts).
+    const consumerGrants = new ConsumerGrants(this, 'consumer-grants', {
+      keys: props.keys,
+      region: props.target.region,
+      accountId: platform.accountId,
+      provisionerRoleName: props.platform.provisioner.role.name,
+      rotationRoleName: props.platform.rotation.lambda.role.name,
+      policyName: `keyroll-consumers-${id}`,
+    });
+    for (const key of this.apiKeys) {
+      consumerGrants.precede(key.invocation);
+      if (key.rotation) consumerGrants.precede(key.rotation.rotation);
+    }
   }
 
   private sharedRotationPermission(platform: PlatformStack, accountId: string, region: string): LambdaPermission {

@@ -1,7 +1,7 @@
 /** The consumer writer (registry → inline IoT rule) against IoT on the emulator: write, read back as a hash, remove. */
 import { CreateTopicRuleCommand, GetTopicRuleCommand, IoTClient, ReplaceTopicRuleCommand } from '@aws-sdk/client-iot';
 import { consumerOwner } from '../../lambda/handout/consumers/consumer-owner';
-import { createConsumerWriter } from '../../lambda/handout/consumers/registry';
+import { consumerClients, createConsumerWriter } from '../../lambda/handout/consumers/registry';
 import { rulePayload } from '../../lambda/handout/consumers/iot-rule-inline';
 import { HandoutError } from '../../lambda/handout/errors';
 import { hashCredential } from '../../lambda/keys/credential-hash';
@@ -11,7 +11,7 @@ import type { InlineIotRule } from '../../lambda/provision/key-spec';
 import { uniqueName } from '../local-aws/fixtures';
 
 const iot = new IoTClient({});
-const consumers = createConsumerWriter({ iot });
+const consumers = createConsumerWriter(consumerClients({ iot }));
 const owner = consumerOwner({ tenant: 'acme', name: uniqueName('sensors') });
 afterAll(() => iot.destroy());
 

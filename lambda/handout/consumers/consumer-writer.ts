@@ -3,6 +3,7 @@
  * secret themselves): put a credential in, read back which credential it holds, take it out. The
  * provisioner and rotation drive all consumer types through it; registry.ts picks the writer by `type`.
  */
+import type { LambdaEnvConsumer, SsmParameterConsumer } from '../../declared-key/contract';
 import type { InlineIotRule, WrittenConsumer } from '../../provision/key-spec';
 import type { ConsumerOwner } from './consumer-owner';
 
@@ -10,7 +11,10 @@ import type { ConsumerOwner } from './consumer-owner';
  * The fields that name a written consumer, by type: enough to find it again when only a record
  * remembers it (its declaration is gone). A new consumer type adds its own here.
  */
-export type ConsumerRef = Pick<InlineIotRule, 'type' | 'ruleName'>;
+export type ConsumerRef =
+  | Pick<InlineIotRule, 'type' | 'ruleName'>
+  | Pick<LambdaEnvConsumer, 'type' | 'functionName' | 'variable'>
+  | Pick<SsmParameterConsumer, 'type' | 'name'>;
 
 /** The ref of a consumer type. */
 export type RefOf<C extends WrittenConsumer> = Extract<ConsumerRef, { type: C['type'] }>;

@@ -3,20 +3,44 @@
  * A new consumer type is a module exporting its writer factory, one line in WRITERS, its ref in
  * consumer-writer.ts, and its client in ConsumerClients if it needs a new one.
  */
-import type { IoTClient } from '@aws-sdk/client-iot';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { WrittenConsumer } from '../../provision/key-spec';
+import { AWS_CLIENT_CONFIG } from '../aws-client-config';
 import type { ConsumerWriter, RefOf } from './consumer-writer';
 import { inlineRuleWriter } from './iot-rule-inline';
+import { lambdaEnvWriter } from './lambda-env';
+import { ssmParameterWriter } from './ssm-parameter';
 
 /** The AWS clients the writers use, made once by the caller (with AWS_CLIENT_CONFIG's timeouts). */
 export interface ConsumerClients {
   readonly iot: IoTClient;
+  readonly lambda: LambdaClient;
+  readonly ssm: SSMClient;
+}
+
+/**
+ * A client for every consumer type, with AWS_CLIENT_CONFIG's timeouts, except those given. Making
+ * a client sends nothing, so a key without that consumer type costs nothing.
+ *
+ * @example
+ * const consumers = createConsumerWriter(consumerClients({ iot: options.iot }));
+ */
+export function consumerClients(given: Partial<ConsumerClients> = {}): ConsumerClients {
+  return {
+    iot: given.iot ?? new IoTClient(AWS_CLIENT_CONFIG),
+    lambda: given.lambda ?? new LambdaClient(AWS_CLIENT_CONFIG),
+    ssm: given.ssm ?? new SSMClient(AWS_CLIENT_CONFIG),
+  };
 }
 
 type WriterFactories = { readonly [T in WrittenConsumer['type']]?: (clients: ConsumerClients) => ConsumerWriter<Extract<WrittenConsumer, { type: T }>> };
 
 const WRITERS = {
   'iot-rule-inline': inlineRuleWriter,
+  'lambda-env': lambdaEnvWriter,
+  'ssm-parameter': ssmParameterWriter,
 } satisfies WriterFactories;
 
 /** The written consumers keyroll has a writer for. */
