@@ -53,6 +53,11 @@ export interface DeployTarget {
    * 50 writes/s. @default Secrets Manager's own
    */
   readonly rotationWindow?: string;
+  /**
+   * How late a credential's use may reach its lastUsedAt (KEYROLL_USAGE_LAG_SECONDS): the sweep
+   * counts a credential as unused only when no use can still be on its way. @default 30
+   */
+  readonly usageLagSeconds?: number;
 }
 
 /**
@@ -81,6 +86,7 @@ export function deployTargetFromEnv(env: NodeJS.ProcessEnv = process.env): Deplo
     consumerCacheSeconds: consumerCacheSecondsFromEnv(env),
     rotationSweepSchedule: sweepScheduleFromEnv(env.KEYROLL_ROTATION_SWEEP_SCHEDULE),
     ...(env.KEYROLL_ROTATION_WINDOW ? { rotationWindow: rotationWindowFromEnv(env.KEYROLL_ROTATION_WINDOW) } : {}),
+    ...(env.KEYROLL_USAGE_LAG_SECONDS ? { usageLagSeconds: usageLagFromEnv(env.KEYROLL_USAGE_LAG_SECONDS) } : {}),
   };
 }
 
@@ -112,4 +118,12 @@ function rotationWindowFromEnv(value: string): string {
     throw new Error(`KEYROLL_ROTATION_WINDOW is ${value}: give the hours in which Secrets Manager starts a due rotation, 1h to 24h (e.g. 24h), or unset it.`);
   }
   return value;
+}
+
+function usageLagFromEnv(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value) || seconds > 3600) {
+    throw new Error(`KEYROLL_USAGE_LAG_SECONDS is ${value}: give whole seconds, 0 to 3600 (how late a use may reach lastUsedAt), or unset it (30).`);
+  }
+  return seconds;
 }

@@ -126,6 +126,7 @@ export class PlatformStack extends KeyrollStack {
       // be running while a deploy tests the rotation set-up, so it is verified against the store.
       ...(target.local ? {} : { serviceUrl: this.serviceUrl.functionUrl }),
       sweepSchedule: target.rotationSweepSchedule,
+      usageLagSeconds: target.usageLagSeconds,
     });
 
     new TerraformOutput(this, 'api-url', { value: this.serviceUrl.functionUrl, description: 'Key service base URL' });

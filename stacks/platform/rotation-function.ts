@@ -29,6 +29,8 @@ export interface RotationFunctionProps extends RotationGrantsProps {
   readonly serviceUrl?: string;
   /** @default 'rate(5 minutes)' */
   readonly sweepSchedule?: string;
+  /** How late a use may reach lastUsedAt, in seconds. @default the Lambda's own (30) */
+  readonly usageLagSeconds?: number;
 }
 
 export class RotationFunction extends Construct {
@@ -45,6 +47,7 @@ export class RotationFunction extends Construct {
         ...props.environment,
         KEYROLL_CONSUMER_CACHE_SECONDS: String(props.consumerCacheSeconds),
         ...(props.serviceUrl ? { KEYROLL_SERVICE_URL: props.serviceUrl } : {}),
+        ...(props.usageLagSeconds !== undefined ? { KEYROLL_USAGE_LAG_SECONDS: String(props.usageLagSeconds) } : {}),
         POWERTOOLS_SERVICE_NAME: 'keyroll-rotation',
       },
       timeout: 60,
