@@ -17,6 +17,12 @@ export type ProvisionErrorCode =
   | 'INVALID_SPEC'
   /** The key manager refused a change (validation, conflict, revoked). */
   | 'KEY_CHANGE_FAILED'
+  /** A rotation step or another deploy held the key's lease for longer than an apply waits. */
+  | 'KEY_BUSY'
+  /** A rotation of the key is under way, and the apply would have to issue, replace or regenerate the key. */
+  | 'ROTATION_IN_PROGRESS'
+  /** A setting in the provisioner's environment is unusable. */
+  | 'INVALID_SETTING'
   /** AWS_REQUEST_FAILED, RULE_NOT_OWNED, CONCURRENT_APPLY, SECRET_VERSION_CONFLICT: from the hand-out. */
   | HandoutErrorCode
   /** Anything else; wrapped so its message is redacted. */
@@ -59,6 +65,22 @@ export const provisionErrors = {
       `The spec item stored under key \`${name}\` of tenant \`${tenant}\` declares key \`${String(found.name)}\` of tenant \`${String(found.tenant)}\`. ` +
         'Make the item\'s pk/sk match its `tenant` and `name` attributes (see specItemKey).',
     ),
+  keyBusy: (tenant: string, name: string, waitedMs: number, holder: string, untilMs: number) =>
+    new ProvisionError(
+      'KEY_BUSY',
+      `Key \`${name}\` of tenant \`${tenant}\` is busy: a rotation or another deploy of the key is under way (${holder} holds its lease until ` +
+        `${new Date(untilMs).toISOString()}), and this run waited ${Math.round(waitedMs / 1000)} s for it without changing anything. ` +
+        'Re-run the apply once it has finished (keyroll rotation status shows a rotation); a lease left by a crashed process expires on its own at that time.',
+    ),
+  rotationInProgress: (tenant: string, name: string, phase: string, versionId: string | undefined, needs: string) =>
+    new ProvisionError(
+      'ROTATION_IN_PROGRESS',
+      `A rotation of key \`${name}\` of tenant \`${tenant}\` is under way (phase ${phase}${versionId ? `, secret version ${versionId}` : ''}), and this apply would ${needs}, ` +
+        'which would undo the rotation; it changed nothing. Re-run the apply once the rotation has finished (keyroll rotation status --tenant ' +
+        `${tenant}); a rotation that failed is repaired by the sweep (keyroll rotation sweep), after which the apply goes through.`,
+    ),
+  invalidSetting: (name: string, raw: string, rule: string) =>
+    new ProvisionError('INVALID_SETTING', `${name} is ${JSON.stringify(raw)}: ${rule} Fix the provisioner function's environment.`),
   keyChangeFailed: (what: string, error: unknown) =>
     new ProvisionError(
       'KEY_CHANGE_FAILED',

@@ -7,7 +7,12 @@ import { createProvisioner, type Provisioner } from './provisioner';
 
 let provisioner: Provisioner | undefined;
 
-export async function handler(event: unknown): Promise<ProvisionResult> {
+/** The part of Lambda's context the provisioner reads: the request id names its hold on a key's lease. */
+interface InvocationContext {
+  readonly awsRequestId?: string;
+}
+
+export async function handler(event: unknown, context?: InvocationContext): Promise<ProvisionResult> {
   provisioner ??= createProvisioner();
-  return provisioner.handle(event);
+  return provisioner.handle(event, context?.awsRequestId);
 }

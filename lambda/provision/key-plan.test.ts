@@ -1,7 +1,7 @@
 import { generateKey } from '../keys/key-format';
 import { applyUpdate, createRecord, regenerateCredential, revoke } from '../keys/key-transitions';
 import { supersededKeys } from '../handout/key-ref';
-import { configurationChanges, planKey, staleRuleNames } from './key-plan';
+import { configurationChanges, planKey, staleConsumers } from './key-plan';
 import { keySecretValue } from '../handout/key-secret';
 import { type KeySpec, keySpecSchema } from './key-spec';
 
@@ -14,7 +14,8 @@ const spec: KeySpec = keySpecSchema.parse({
   permissions: ['telemetry:write'],
   rateLimit: { limit: 100, windowSeconds: 60 },
   tags: ['iot'],
-  inlineConsumers: [],
+  consumers: [],
+  referenceRules: [],
 });
 
 function issued(overrides: Partial<KeySpec> = {}) {
@@ -100,11 +101,26 @@ describe('configurationChanges', () => {
   });
 });
 
-describe('staleRuleNames and supersededKeys', () => {
-  it('finds rules the spec no longer declares', () => {
-    const declared = { ...spec, consumers: [{ type: 'iot-rule-inline' as const, ruleName: 'keep', sql: 's', sqlVersion: '2016-03-23', url: 'https://x.test', headerName: 'x-api-key' }] };
-    expect(staleRuleNames(['keep', 'gone', 'gone'], declared)).toEqual(['gone']);
-    expect(staleRuleNames(undefined, declared)).toEqual([]);
+describe('staleConsumers and supersededKeys', () => {
+  const rule = (ruleName: string) => ({ type: 'iot-rule-inline' as const, ruleName });
+  const env = (functionName: string, variable: string) => ({ type: 'lambda-env' as const, functionName, variable });
+  const declared: KeySpec = {
+    ...spec,
+    consumers: [
+      { ...rule('keep'), sql: 's', sqlVersion: '2016-03-23', url: 'https://x.test', headerName: 'x-api-key' },
+      env('ingest', 'KEYROLL_API_KEY'),
+      { type: 'ssm-parameter', name: '/acme/key', kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/k' },
+    ],
+  };
+
+  it('finds consumers the spec no longer declares, of every type, each once', () => {
+    const previous = [rule('keep'), rule('gone'), rule('gone'), env('ingest', 'KEYROLL_API_KEY'), env('ingest', 'OLD_VARIABLE'), { type: 'ssm-parameter' as const, name: '/acme/old' }];
+    expect(staleConsumers(previous, declared)).toEqual([rule('gone'), env('ingest', 'OLD_VARIABLE'), { type: 'ssm-parameter', name: '/acme/old' }]);
+    expect(staleConsumers(undefined, declared)).toEqual([]);
+  });
+
+  it('takes a consumer whose declaration changed but not its name for the same consumer', () => {
+    expect(staleConsumers([{ type: 'ssm-parameter', name: '/acme/key' }], declared)).toEqual([]);
   });
 
   it('lists each earlier key once and never the current one', () => {

@@ -5,8 +5,10 @@
 import type { UpdateKeyInput } from '../keys/key-input';
 import { type ApiKeyRecord, acceptsCredential } from '../keys/key-record';
 import { hashCredential } from '../keys/credential-hash';
+import { consumerId, uniqueConsumers } from '../handout/consumers/consumer-ref';
+import type { ConsumerRef } from '../handout/consumers/consumer-writer';
 import { isProvisioned, type KeyRef } from '../handout/key-ref';
-import { inlineConsumersOf, type KeySecretValue, type KeySpec } from './key-spec';
+import type { KeySecretValue, KeySpec } from './key-spec';
 
 /**
  * Why there is no key to keep, so a new one is issued. `key-not-provisioned`: the secret names a key
@@ -85,10 +87,10 @@ export function configurationChanges(spec: KeySpec, key: ApiKeyRecord): UpdateKe
   return Object.keys(changes).length > 0 ? changes : undefined;
 }
 
-/** Rules the last apply wrote the key into that the spec no longer declares. */
-export function staleRuleNames(previous: readonly string[] | undefined, spec: KeySpec): string[] {
-  const declared = new Set(inlineConsumersOf(spec).map((rule) => rule.ruleName));
-  return [...new Set(previous ?? [])].filter((name) => !declared.has(name));
+/** Consumers an earlier apply wrote the key into that the spec no longer declares, each once. */
+export function staleConsumers(previous: readonly ConsumerRef[] | undefined, spec: KeySpec): ConsumerRef[] {
+  const declared = new Set(spec.consumers.map(consumerId));
+  return uniqueConsumers(previous ?? []).filter((consumer) => !declared.has(consumerId(consumer)));
 }
 
 /** Order matters for permissions and tags as the API returns them, so order is compared too. */

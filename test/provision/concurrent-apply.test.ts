@@ -1,8 +1,10 @@
 /**
- * Two applies of one declared key at once (pipelines deploy concurrently), against the emulator:
- * one run's record write is held until the other run has finished, at each of the points where a
- * run writes its record. Whatever the interleaving, every key the provisioner issued for the
- * declaration ends up either in the secret or revoked.
+ * Two applies of one declared key at once (pipelines deploy concurrently), against the emulator.
+ * The key's lease keeps them apart (see key-lease.test.ts); these cover a run that outlives its
+ * lease (a Lambda frozen past it), where the record's version check is what keeps keys from being
+ * lost: one run's record write is held until the other run has finished, at each of the points
+ * where a run writes its record. Whatever the interleaving, every key the provisioner issued for
+ * the declaration ends up either in the secret or revoked.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KEY_PATTERN } from '../../lambda/keys/key-format';
@@ -61,7 +63,8 @@ describe.each([
     const holding = clientHoldingRecordWrite(write);
 
     try {
-      const first = fx.provisioner({ documentClient: holding.documentClient }).handle(events.create(input));
+      // Its lease expires at once, as if the run had been frozen past it.
+      const first = fx.provisioner({ documentClient: holding.documentClient, leaseMs: 1 }).handle(events.create(input));
       const firstOutcome = first.then(
         () => undefined,
         (error: unknown) => error,
