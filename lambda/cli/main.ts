@@ -6,6 +6,8 @@ import { bootstrapCommand } from './commands/bootstrap';
 import { checkCommand } from './commands/check';
 import { registerDevicesCommand } from './commands/devices';
 import { registerKeysCommands } from './commands/keys';
+import { registerRotateCommand } from './commands/rotate';
+import { registerRotationCommands } from './commands/rotation';
 import { localAwsCommand } from './commands/local-aws';
 import { serveCommand } from './commands/serve';
 import { startCommand } from './commands/start';
@@ -73,6 +75,8 @@ program
 
 registerKeysCommands(program);
 registerDevicesCommand(program);
+registerRotateCommand(program);
+registerRotationCommands(program);
 
 program.parseAsync().catch((error: unknown) => {
   const message = error instanceof CliError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);

@@ -52,7 +52,13 @@ export function startGuide(options: StartGuideOptions): string[] {
     );
   }
   if (options.deployed) {
-    entries.push(`The deployed keys (stacks/keys.yaml) are in Secrets Manager as keyroll/${tenant}/<name>; the lists above show them.`);
+    entries.push(
+      `The deployed keys (stacks/keys.yaml) are in Secrets Manager as keyroll/${tenant}/<name>; the lists above show them.`,
+      // Like `keyroll devices`, these find this run's emulator through the run file (rotation/ uses cli/aws-target.ts).
+      [`npx keyroll rotate --tenant ${tenant} --all`, 'rotate its declared keys now: consumers move, then the old credentials drain'],
+      ['npx keyroll rotation status', "each key's phase, its old credential's last use and grace"],
+      '',
+    );
   }
   entries.push(
     `Local AWS keeps Terraform state in ${path.relative(PROJECT_ROOT, options.stateDir)} while it runs. From another terminal in this folder:`,

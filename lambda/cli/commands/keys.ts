@@ -9,6 +9,7 @@ import { CliError } from '../cli-error';
 import { inFlagTerms, parseList, parseRateLimit, parseWholeNumber } from '../keys/key-options';
 import { keyDetails, keyTable, type KeyView } from '../keys/key-table';
 import { managementKey } from '../management-key';
+import { rotationStartedByRegenerate, type StartedRotationView } from '../rotation/rotation-text';
 import { serviceUrlFromEnv } from '../service-url';
 
 interface ConnectionOptions {
@@ -111,11 +112,17 @@ export function registerKeysCommands(program: Command): void {
 
   keys
     .command('regenerate <id>')
-    .description('Give a key a new secret (same id); prints the new key alone on stdout.')
+    .description('Give a key a new secret (same id); prints the new key alone on stdout. A declared key (keys.yaml) starts a rotation instead, and prints no key.')
     .option('--grace-seconds <n>', 'keep the old secret working this long (default: 0, it stops now)', parseWholeNumber)
     .action(run(async (session, id: string, options: { graceSeconds?: number }) => {
       const body = options.graceSeconds !== undefined ? { graceSeconds: options.graceSeconds } : {};
-      const regenerated = await session.api.request<IssuedKeyView>('POST', `${keyPath(session, id)}/regenerate`, body);
+      const regenerated = await session.api.request<IssuedKeyView | { rotation: StartedRotationView }>('POST', `${keyPath(session, id)}/regenerate`, body);
+      // A declared key (202): its consumers get the new credential from the rotation, not from us.
+      if (startedRotation(regenerated)) {
+        if (session.json) out(`${JSON.stringify(regenerated, null, 2)}\n`);
+        err(`${rotationStartedByRegenerate(regenerated.rotation, session.tenant)}\n`);
+        return;
+      }
       const grace = regenerated.previousSecretValidUntil ? `the old secret works until ${String(regenerated.previousSecretValidUntil)}` : 'the old secret stopped working';
       printIssued(session, regenerated, `Regenerated key ${regenerated.id}: ${grace}.`);
     }));
@@ -170,6 +177,11 @@ function run<A extends unknown[]>(action: (session: Session, ...args: A) => Prom
       throw error;
     }
   };
+}
+
+/** The 202 of a declared key's regenerate: `{rotation}`, and never a `key`. */
+function startedRotation(answer: IssuedKeyView | { rotation: StartedRotationView }): answer is { rotation: StartedRotationView } {
+  return typeof (answer as { rotation?: unknown }).rotation === 'object' && !('key' in answer);
 }
 
 function tenantPath(session: Session): string {
