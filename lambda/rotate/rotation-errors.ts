@@ -13,6 +13,10 @@ export type RotationErrorCode =
   | 'STEP_OUT_OF_ORDER'
   /** A consumer could not be written. */
   | 'CONSUMER_WRITE_FAILED'
+  /** A declared inline rule exists but is not tagged for the key: keyroll will not write into it. */
+  | 'RULE_NOT_OWNED'
+  /** A declared Lambda function or SSM parameter belongs to another key or to no keyroll key. */
+  | 'CONSUMER_NOT_OWNED'
   /** A consumer read back does not hold the new credential. */
   | 'CONSUMER_MISMATCH'
   /** The key service refused the new credential. */

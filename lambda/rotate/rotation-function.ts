@@ -38,6 +38,8 @@ export interface RotationFunctionOptions {
   readonly stuckAfterMs?: number;
   /** @default KEYROLL_USAGE_LAG_SECONDS × 1000, else 30 s */
   readonly usageLagMs?: number;
+  /** How long a step waits for the key's lease held by another (see RotationDeps.leaseWaitMs). @default 10 000 */
+  readonly leaseWaitMs?: number;
   /** @default () => new Date() */
   readonly clock?: () => Date;
   /** @default new Logger({ serviceName: 'keyroll-rotation' }) */
@@ -75,7 +77,7 @@ export function createRotationFunction(options: RotationFunctionOptions = {}, en
     async handle(event, requestId = randomUUID()) {
       const parsed = parseRotationEvent(event);
       if (parsed.kind === 'step') {
-        const deps: RotationDeps = { ...base, leaseOwner: `rotation:${requestId}` };
+        const deps: RotationDeps = { ...base, leaseOwner: `rotation:${requestId}`, ...(options.leaseWaitMs === undefined ? {} : { leaseWaitMs: options.leaseWaitMs }) };
         await runStep(deps, { step: parsed.step, secretId: parsed.secretId, token: parsed.token });
         return { step: parsed.step, versionId: parsed.token, ok: true };
       }

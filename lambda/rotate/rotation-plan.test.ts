@@ -58,13 +58,26 @@ describe('decideStep', () => {
     expect(decideStep(draining, 'createSecret', 'v2')).toEqual({ kind: 'run' });
   });
 
-  it('after a repair, only createSecret may start the repaired version again', () => {
+  it('after a repair, the repaired version never starts again; a new version may', () => {
     const set = run(run(IDLE, 'createSecret', 'v1', T0).state, 'setSecret', 'v1', T0).state;
     const repaired = afterRepair(set, { code: 'STUCK', message: 'no progress', at: new Date(T0).toISOString() });
     expect(repaired.phase).toBe('idle');
     expect(rotationStatus(repaired)).toBe('failed');
-    expect(decideStep(repaired, 'testSecret', 'v1').kind).toBe('refuse');
-    expect(decideStep(repaired, 'createSecret', 'v1')).toEqual({ kind: 'run' });
+    // Its pending credential was dropped for good: a late SM retry of any step is refused.
+    for (const step of ROTATION_STEPS) expect(decideStep(repaired, step, 'v1').kind).toBe('refuse');
+    expect(decideStep(repaired, 'createSecret', 'v2')).toEqual({ kind: 'run' });
+  });
+
+  it('answers done to a late retry of a version that finished and drained (or retired at once)', () => {
+    const draining = ROTATION_STEPS.reduce((s, step) => run(s, step, 'v1', T0).state, IDLE);
+    const drained = afterRetirement(draining, draining.retiring[0], 'emergency', new Date(T0 + MIN));
+    expect(drained.phase).toBe('idle');
+    for (const step of ROTATION_STEPS) expect(decideStep(drained, step, 'v1')).toEqual({ kind: 'done' });
+    // A repaired version is not finished: only createSecret may start it again.
+    const set = run(run(drained, 'createSecret', 'v2', T0 + 2 * MIN).state, 'setSecret', 'v2', T0 + 2 * MIN).state;
+    const repaired = afterRepair(set, { code: 'STUCK', message: 'no progress', at: new Date(T0 + 3 * MIN).toISOString() });
+    expect(decideStep(repaired, 'finishSecret', 'v2').kind).toBe('refuse');
+    expect(decideStep(repaired, 'createSecret', 'v2').kind).toBe('refuse');
   });
 
   it('keeps a failure visible until the next cutover clears it', () => {

@@ -6,7 +6,8 @@
  *
  *   idle ──createSecret──▶ created ──setSecret──▶ set ──testSecret──▶ tested ──finishSecret──▶ draining ──sweep──▶ idle
  *     ▲                        └──────────── a step fails: `failure` recorded, SM retries ───────┘
- *     └──── stuck (no progress for the stuck limit): the sweep repairs, back to idle with the failure kept
+ *     └──── stuck (no progress for the stuck limit): the sweep repairs, back to idle with the failure kept;
+ *           that version never starts again (a new rotation is a new version)
  */
 
 export type RotationStep = 'createSecret' | 'setSecret' | 'testSecret' | 'finishSecret';
@@ -99,13 +100,22 @@ export function decideStep(state: RotationState, step: RotationStep, token: stri
   }
   const reached = ORDER[state.phase];
   if (state.phase === 'idle') {
-    // This version was repaired away (stuck) or never started: only createSecret may begin it again.
-    return step === 'createSecret' ? { kind: 'run' } : { kind: 'refuse', reason: `${step} for version ${token}, which was abandoned` };
+    // Finished, and drained since (or retired at once, in an emergency): a late SM retry of any
+    // step has nothing left to do, and must not fail a rotation that succeeded.
+    if (finished(state)) return { kind: 'done' };
+    // The sweep rolled this version back (stuck or abandoned): its credential was dropped for good,
+    // so a late SM retry must not start it again. The next rotation gets a version of its own.
+    return { kind: 'refuse', reason: `${step} for version ${token}, which the sweep rolled back; start a new rotation (keyroll rotate)` };
   }
   if (reached >= target) return { kind: 'done' };
   // Steps re-run from the first one on every SM retry, so the next step is the only one allowed.
   if (reached + 1 < target) return { kind: 'refuse', reason: `${step} for version ${token} before ${nextStep(state.phase)}` };
   return { kind: 'run' };
+}
+
+/** Whether the state's version reached its cutover: finishSecret stamps lastRotatedAt, no earlier than its createSecret. */
+function finished(state: RotationState): boolean {
+  return state.lastRotatedAt !== undefined && state.startedAt !== undefined && state.lastRotatedAt >= state.startedAt;
 }
 
 function nextStep(phase: RotationPhase): RotationStep {
@@ -238,4 +248,13 @@ export function afterRepair(state: RotationState, failure: RotationFailure): Rot
     failure,
     updatedAt: failure.at,
   };
+}
+
+/**
+ * The state once the key itself is revoked or gone (its declaration destroyed): nothing is left to
+ * rotate or retire, since revoking took every credential with it. The last failure and retirement
+ * stay for the record.
+ */
+export function afterKeyGone(state: RotationState, now: Date): RotationState {
+  return { ...state, phase: 'idle', consumersVerified: [], retiring: [], emergency: false, updatedAt: now.toISOString() };
 }

@@ -168,11 +168,25 @@ export function needsSweep(state: RotationState): boolean {
   return inProgress(state) || state.retiring.length > 0;
 }
 
+export interface LeaseWait {
+  /**
+   * How long to wait, in real time, for a lease another owner holds before throwing KeyBusyError.
+   * Others hold it briefly (a step or a sweep of one key, well under a second), and a step that
+   * fails on it costs a Secrets Manager retry, which may come much later. @default 0 (no wait)
+   */
+  readonly waitMs?: number;
+  /** @default setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const FIRST_LEASE_RETRY_MS = 50;
+const MAX_LEASE_RETRY_MS = 500;
+
 /**
  * Runs `work` holding the key's lease, and gives it back however `work` ends.
  *
  * @example
- * await withKeyLease(records, 'acme', 'telemetry-ingest', `rotation:${requestId}`, 90_000, () => runStep(...));
+ * await withKeyLease(records, 'acme', 'telemetry-ingest', `rotation:${requestId}`, 90_000, () => runStep(...), { waitMs: 10_000 });
  */
 export async function withKeyLease<T>(
   records: RotationRecordStore,
@@ -181,12 +195,28 @@ export async function withKeyLease<T>(
   owner: string,
   ttlMs: number,
   work: () => Promise<T>,
+  wait: LeaseWait = {},
 ): Promise<T> {
-  await records.acquire(tenant, name, owner, ttlMs);
+  await acquireWaiting(records, tenant, name, owner, ttlMs, wait);
   try {
     return await work();
   } finally {
     await records.release(tenant, name, owner).catch(() => undefined);
+  }
+}
+
+async function acquireWaiting(records: RotationRecordStore, tenant: string, name: string, owner: string, ttlMs: number, wait: LeaseWait): Promise<void> {
+  const sleep = wait.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const deadline = Date.now() + (wait.waitMs ?? 0);
+  for (let retryMs = FIRST_LEASE_RETRY_MS; ; retryMs = Math.min(retryMs * 2, MAX_LEASE_RETRY_MS)) {
+    try {
+      await records.acquire(tenant, name, owner, ttlMs);
+      return;
+    } catch (error) {
+      const left = deadline - Date.now();
+      if (!(error instanceof KeyBusyError) || left <= 0) throw error;
+      await sleep(Math.min(retryMs, left));
+    }
   }
 }
 

@@ -15,7 +15,7 @@ import { type Environment, isEnvironment } from '../keys/environments';
 import { generateKey } from '../keys/key-format';
 import type { DeclaredKey, KeyPort, SecretPort, SecretValue, SpecPort, VerifierPort, WrittenConsumer } from './ports';
 import { RotationError, safeMessage } from './rotation-errors';
-import { afterFailure, afterRetirement, afterStep, decideStep, inProgress, type RotationState, type RotationStep } from './rotation-plan';
+import { afterFailure, afterRetirement, afterStep, decideStep, inProgress, type RetiringCredential, type RotationState, type RotationStep } from './rotation-plan';
 import { type RotationRecordStore, withKeyLease } from './rotation-record';
 
 export interface RotationDeps {
@@ -30,6 +30,12 @@ export interface RotationDeps {
   readonly leaseOwner: string;
   /** @default 90_000 (the Lambda's timeout is 60 s) */
   readonly leaseMs?: number;
+  /**
+   * How long a step waits for the key's lease while a sweep, another step or a deploy holds it,
+   * before it fails with KEY_BUSY (and Secrets Manager retries the rotation, maybe much later).
+   * @default 10_000
+   */
+  readonly leaseWaitMs?: number;
 }
 
 export interface StepEvent {
@@ -55,6 +61,7 @@ export async function runStep(deps: RotationDeps, event: StepEvent): Promise<voi
     });
   }
   const log = deps.log;
+  const wait = { waitMs: deps.leaseWaitMs ?? 10_000 };
   await withKeyLease(deps.records, declared.tenant, declared.name, deps.leaseOwner, deps.leaseMs ?? 90_000, async () => {
     const record = await deps.records.get(declared.tenant, declared.name);
     let version = record.version;
@@ -68,7 +75,8 @@ export async function runStep(deps: RotationDeps, event: StepEvent): Promise<voi
       log.info('rotation step done', { step: event.step, tenant: declared.tenant, keyName: declared.name, versionId: event.token, phase: state.phase });
     } catch (error) {
       const failure = {
-        code: error instanceof RotationError ? error.code : 'AWS_REQUEST_FAILED',
+        // The cause's own stable code where it has one (KEY_REVOKED, GRACE_LIMIT, …), for status.
+        code: error instanceof RotationError ? error.code : causeCode(error) ?? 'AWS_REQUEST_FAILED',
         message: safeMessage(error),
         step: event.step,
         ...(error instanceof RotationError && error.details.consumer ? { consumer: error.details.consumer } : {}),
@@ -76,11 +84,17 @@ export async function runStep(deps: RotationDeps, event: StepEvent): Promise<voi
         at: deps.clock().toISOString(),
       };
       log.error('rotation step failed', { step: event.step, tenant: declared.tenant, keyName: declared.name, versionId: event.token, code: failure.code, reason: failure.message });
-      // Recorded for status, on the rotation it belongs to only.
-      if (state.versionId === event.token) await save(afterFailure(state, failure)).catch(() => undefined);
+      // Recorded for status, on the rotation it belongs to only, and only while it is under way: a
+      // late retry refused after a cutover or a repair must not mark that rotation failed.
+      if (state.versionId === event.token && inProgress(state)) await save(afterFailure(state, failure)).catch(() => undefined);
       throw error instanceof RotationError ? error : new RotationError('AWS_REQUEST_FAILED', failure.message, { step: event.step });
     }
-  });
+  }, wait);
+}
+
+function causeCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code) ? code : undefined;
 }
 
 interface StepContext {
@@ -128,7 +142,7 @@ async function setSecret(context: StepContext): Promise<void> {
   const declared = await declaredKey(context);
   await deps.keys.addPending(pending.tenant, pending.keyId, pending.apiKey, token);
   // Written again on a retry too: a deploy may have put the current credential back in between.
-  for (const consumer of declared.consumers) await writeConsumer(consumer, pending.apiKey, 'setSecret');
+  for (const consumer of declared.consumers) await writeConsumer(consumer, pending.apiKey, 'setSecret', context);
   if (decision.kind === 'run') await context.save(afterStep(context.state, 'setSecret', token, deps.clock()));
 }
 
@@ -159,26 +173,12 @@ async function finishSecret(context: StepContext): Promise<void> {
   const pending = await deps.secrets.read(secretArn, { versionId: token });
   if (!pending) throw outOfOrder('finishSecret', `version ${token} holds no credential`);
   const declared = await declaredKey(context);
-  const before = await deps.keys.get(pending.tenant, pending.keyId);
-  if (!before) throw new RotationError('NOT_DECLARED', `Key ${pending.keyId} of tenant \`${pending.tenant}\` is gone.`, { step: 'finishSecret', fix: 'Re-run the deploy, which issues a new key.' });
-  const now = deps.clock();
-  const graceUntil = new Date(now.getTime() + declared.graceMinutes * 60_000);
-  // AWSCURRENT first: consumers reading the secret get the new credential, which already works.
-  await deps.secrets.moveCurrentTo(secretArn, token);
-  const newHash = hashCredential(pending.apiKey);
-  // A retry after a crash here finds the key promoted already: the old credential is the one in grace.
-  const oldHash = before.credentialHash === newHash ? before.graceCredentials.at(-1)?.hash : before.credentialHash;
-  const oldStart = before.credentialHash === newHash ? before.graceCredentials.at(-1)?.start : before.start;
-  await deps.keys.promotePending(pending.tenant, pending.keyId, token, graceUntil);
-  const retiring = oldHash
-    ? { hash: oldHash, start: oldStart ?? '', cutoverAt: now.toISOString(), graceUntil: graceUntil.toISOString(), emergency: context.state.emergency ?? false }
-    : undefined;
-  const finished = afterStep(context.state, 'finishSecret', token, now, { retiring });
+  const { finished, retiring } = await completeCutover(deps, { secretArn, token, value: pending, graceMinutes: declared.graceMinutes, state: context.state, step: 'finishSecret' });
   await context.save(finished);
   // An emergency (a leaked credential) drains nothing: testSecret verified every written consumer
   // on the new credential, so the old one stops now. Reference rules may serve it from their cache.
-  if (retiring?.emergency && oldHash) {
-    await deps.keys.retireGrace(pending.tenant, pending.keyId, oldHash);
+  if (retiring?.emergency) {
+    await deps.keys.retireGrace(pending.tenant, pending.keyId, retiring.hash);
     await context.save(afterRetirement(finished, retiring, 'emergency', deps.clock()));
     deps.log.warn('emergency rotation: the old credential is retired with no drain', {
       tenant: pending.tenant,
@@ -188,6 +188,41 @@ async function finishSecret(context: StepContext): Promise<void> {
       note: declared.referenceRules.length > 0 ? 'reference rules may send the old credential from their get_secret cache for up to the cache horizon' : undefined,
     });
   }
+}
+
+/**
+ * The cutover, for finishSecret and for the sweep when Secrets Manager moved AWSCURRENT but the run
+ * died before the key record followed: AWSCURRENT to `token`, the new credential current in the
+ * key record, the old one in grace. Returns the state to save (draining) and the old credential
+ * it tracks. Repeatable: a run that finds the key already promoted (an earlier run died after
+ * promoting, before saving the state) takes the old credential and its grace from the key record,
+ * rather than the new credential, or a grace that restarts at every retry.
+ */
+export async function completeCutover(
+  deps: RotationDeps,
+  cutover: { secretArn: string; token: string; value: SecretValue; graceMinutes: number; state: RotationState; step: RotationStep | 'sweep' },
+): Promise<{ finished: RotationState; retiring?: RetiringCredential }> {
+  const { secretArn, token, value, graceMinutes, state } = cutover;
+  const before = await deps.keys.get(value.tenant, value.keyId);
+  if (!before) {
+    throw new RotationError('NOT_DECLARED', `Key ${value.keyId} of tenant \`${value.tenant}\` is gone.`, { step: cutover.step, fix: 'Re-run the deploy, which issues a new key.' });
+  }
+  const now = deps.clock();
+  const graceMs = graceMinutes * 60_000;
+  const newHash = hashCredential(value.apiKey);
+  const promoted = before.credentialHash === newHash && before.lastRotationToken === token;
+  // Promotion appends the old credential to the grace list (none when the grace is 0 minutes).
+  const earlier = promoted ? (graceMs > 0 ? before.graceCredentials.at(-1) : undefined) : undefined;
+  const graceUntil = earlier ? new Date(earlier.validUntil) : new Date(now.getTime() + graceMs);
+  const cutoverAt = earlier ? new Date(graceUntil.getTime() - graceMs) : now;
+  // AWSCURRENT first: consumers reading the secret get the new credential, which already works.
+  await deps.secrets.moveCurrentTo(secretArn, token);
+  await deps.keys.promotePending(value.tenant, value.keyId, token, graceUntil);
+  const old = promoted ? earlier && { hash: earlier.hash, start: earlier.start ?? '' } : { hash: before.credentialHash, start: before.start };
+  const retiring: RetiringCredential | undefined = old
+    ? { ...old, cutoverAt: cutoverAt.toISOString(), graceUntil: graceUntil.toISOString(), emergency: state.emergency ?? false }
+    : undefined;
+  return { finished: afterStep(state, 'finishSecret', token, cutoverAt, retiring ? { retiring } : {}), ...(retiring ? { retiring } : {}) };
 }
 
 async function currentValue(context: StepContext): Promise<SecretValue> {
@@ -216,18 +251,21 @@ async function declaredKey(context: StepContext): Promise<DeclaredKey> {
   return declared;
 }
 
-async function writeConsumer(consumer: WrittenConsumer, credential: string, step: RotationStep | 'sweep'): Promise<void> {
+/** Consumer errors that no retry fixes: the resource belongs to someone else. Kept as the rotation's failure code. */
+const NOT_OWNED_CODES = new Set(['RULE_NOT_OWNED', 'CONSUMER_NOT_OWNED']);
+
+async function writeConsumer(consumer: WrittenConsumer, credential: string, step: RotationStep | 'sweep', key: { tenant: string; name: string }): Promise<void> {
   try {
     await consumer.write(credential);
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    throw new RotationError('CONSUMER_WRITE_FAILED', `Could not write the new credential into consumer ${consumer.id}: ${safeMessage(error)}`, {
+    const cause = (error as { code?: string }).code;
+    const notOwned = cause !== undefined && NOT_OWNED_CODES.has(cause);
+    throw new RotationError(notOwned ? (cause as 'RULE_NOT_OWNED') : 'CONSUMER_WRITE_FAILED', `Could not write the new credential into consumer ${consumer.id}: ${safeMessage(error)}`, {
       step,
       consumer: consumer.id,
-      fix:
-        code === 'RULE_NOT_OWNED'
-          ? `keyroll only writes consumers it created: tag the rule keyroll:key=<tenant>/<name>, or remove the consumer from keys.yaml, then rotate again (keyroll rotate). The old credential keeps working meanwhile.`
-          : 'Fix the cause named above, then rotate again (keyroll rotate). The old credential keeps working meanwhile.',
+      fix: notOwned
+        ? `keyroll only writes consumers it created: tag it keyroll:key=${key.tenant}/${key.name} to hand it over, or remove it from the key's consumers in keys.yaml and deploy; then rotate again (keyroll rotate). The old credential keeps working meanwhile.`
+        : 'Fix the cause named above, then rotate again (keyroll rotate). The old credential keeps working meanwhile.',
     });
   }
 }
@@ -264,12 +302,36 @@ async function verifyConsumers(declared: DeclaredKey, credential: string): Promi
 
 /**
  * Before a rotation's pending credential is dropped, every written consumer that may hold it goes
- * back to the current credential, so none is left holding one that stops working.
+ * back to the current credential, so none is left holding one that stops working. A consumer that
+ * already holds the current credential is left alone; one that cannot be written (not ours, say)
+ * blocks the drop only if it holds the pending credential: otherwise the failure that stopped the
+ * rotation would also stop its repair, and the pending credential would stay valid for good.
  */
-export async function putConsumersBack(context: { deps: RotationDeps; tenant: string; name: string }, token: string, current: SecretValue): Promise<void> {
-  const declared = await context.deps.specs.read(context.tenant, context.name);
-  for (const consumer of declared?.consumers ?? []) await writeConsumer(consumer, current.apiKey, 'sweep');
-  await context.deps.keys.dropPending(current.tenant, current.keyId, token);
+export async function putConsumersBack(context: { deps: RotationDeps; tenant: string; name: string; secretArn: string }, token: string, current: SecretValue): Promise<void> {
+  const { deps } = context;
+  const declared = await deps.specs.read(context.tenant, context.name);
+  const currentHash = hashCredential(current.apiKey);
+  const pendingHashes = new Set<string>();
+  const version = await deps.secrets.read(context.secretArn, { versionId: token });
+  if (version && version.apiKey !== current.apiKey) pendingHashes.add(hashCredential(version.apiKey));
+  const key = await deps.keys.get(current.tenant, current.keyId);
+  if (key?.pendingCredential?.rotationToken === token) pendingHashes.add(key.pendingCredential.hash);
+  for (const consumer of declared?.consumers ?? []) {
+    const held = await consumer.readBackHash().catch(() => undefined);
+    if (held === currentHash) continue;
+    try {
+      await writeConsumer(consumer, current.apiKey, 'sweep', context);
+    } catch (error) {
+      if (held === undefined || pendingHashes.has(held)) throw error;
+      deps.log.warn('left a consumer as it is: it does not hold the credential being dropped, and keyroll cannot write it', {
+        tenant: context.tenant,
+        keyName: context.name,
+        consumer: consumer.id,
+        reason: safeMessage(error),
+      });
+    }
+  }
+  await deps.keys.dropPending(current.tenant, current.keyId, token);
 }
 
 function outOfOrder(step: RotationStep, reason: string): RotationError {

@@ -7,10 +7,10 @@
  * failed with the reason. A failed rotation never revokes the old credential.
  */
 import type { RetirementReason, RotationState } from './rotation-plan';
-import { afterRepair, afterRetirement, afterStep, inProgress, isStuck, retirementDecision } from './rotation-plan';
+import { afterKeyGone, afterRepair, afterRetirement, inProgress, isStuck, retirementDecision } from './rotation-plan';
 import { safeMessage } from './rotation-errors';
 import { KeyBusyError, withKeyLease } from './rotation-record';
-import { putConsumersBack, type RotationDeps } from './rotation-steps';
+import { completeCutover, putConsumersBack, type RotationDeps } from './rotation-steps';
 
 export interface SweepDeps extends RotationDeps {
   /** The consumer cache horizon (KEYROLL_CONSUMER_CACHE_SECONDS). */
@@ -63,9 +63,20 @@ async function sweepKey(deps: SweepDeps, tenant: string, name: string): Promise<
     version = await deps.records.save(tenant, name, next, version);
     state = next;
   };
-  const secret = await deps.secrets.describe(`keyroll/${tenant}/${name}`);
   const now = deps.clock();
+  const key = state.keyId ? await deps.keys.get(tenant, state.keyId) : undefined;
 
+  if (state.keyId && (!key || key.revokedAt)) {
+    // Destroyed (or revoked by hand): its secret may be gone too, and every credential went with
+    // the key, so the record leaves the sweep's index instead of failing every sweep from now on.
+    await closeForGoneKey(deps, tenant, name, state);
+    await save(afterKeyGone(state, now));
+    deps.log.info('closed the rotation record of a key that is revoked or gone', { tenant, keyName: name, keyId: state.keyId });
+    return { tenant, name, action: 'repaired', detail: `key ${state.keyId} is revoked or gone: nothing left to rotate or retire` };
+  }
+
+  // A live key whose secret is gone is an error to show (every sweep), not something to skip.
+  const secret = await deps.secrets.describe(`keyroll/${tenant}/${name}`);
   if (inProgress(state) && state.versionId) {
     const token = state.versionId;
     // SM moved AWSCURRENT but the run died before the key record followed: finish the cutover.
@@ -82,7 +93,6 @@ async function sweepKey(deps: SweepDeps, tenant: string, name: string): Promise<
   }
 
   const declared = await deps.specs.read(tenant, name);
-  const key = state.keyId ? await deps.keys.get(tenant, state.keyId) : undefined;
   let retired: SweepOutcome['retired'];
   for (const old of state.retiring) {
     // Read back now, not trusted from testSecret: a deploy may have written something else since.
@@ -128,15 +138,23 @@ async function finishCutover(
 ): Promise<void> {
   const token = state.versionId!;
   const value = await deps.secrets.read(secretArn, { versionId: token });
+  if (!value) throw new Error(`version ${token} of secret ${secretArn} holds no credential`);
   const declared = await deps.specs.read(tenant, name);
-  const key = value ? await deps.keys.get(value.tenant, value.keyId) : undefined;
-  if (!value || !key) throw new Error(`version ${token} or its key is gone`);
-  const now = deps.clock();
-  const graceUntil = new Date(now.getTime() + (declared?.graceMinutes ?? 0) * 60_000);
-  await deps.secrets.moveCurrentTo(secretArn, token);
-  await deps.keys.promotePending(value.tenant, value.keyId, token, graceUntil);
-  const retiring = { hash: key.credentialHash, start: key.start, cutoverAt: now.toISOString(), graceUntil: graceUntil.toISOString(), emergency: state.emergency ?? false };
-  await save(afterStep(state, 'finishSecret', token, now, { retiring }));
+  const { finished } = await completeCutover(deps, { secretArn, token, value, graceMinutes: declared?.graceMinutes ?? 0, state, step: 'sweep' });
+  await save(finished);
+  deps.log.warn('completed a cutover that Secrets Manager made but the rotation did not finish', { tenant, keyName: name, versionId: token });
+}
+
+/** A rotation left under way on a key that is gone: its AWSPENDING label goes, if the secret is still there. */
+async function closeForGoneKey(deps: SweepDeps, tenant: string, name: string, state: RotationState): Promise<void> {
+  if (!inProgress(state) || !state.versionId) return;
+  try {
+    const secret = await deps.secrets.describe(`keyroll/${tenant}/${name}`);
+    if (secret.pendingVersionId === state.versionId) await deps.secrets.removePending(secret.arn, state.versionId);
+  } catch (error) {
+    // The secret is gone with the key: nothing to clear.
+    if (!/ResourceNotFoundException|can.t find/i.test(safeMessage(error))) throw error;
+  }
 }
 
 /** Puts a stuck or abandoned rotation back: the current credential stays, everywhere. */
@@ -153,7 +171,7 @@ async function repair(
   const current = await deps.secrets.read(secretArn, { stage: 'AWSCURRENT' });
   if (!current) throw new Error(`secret ${secretArn} holds no current key`);
   try {
-    await putConsumersBack({ deps, tenant, name }, token, current);
+    await putConsumersBack({ deps, tenant, name, secretArn }, token, current);
   } catch (error) {
     // Still record the failure, so status says what is wrong; the next sweep tries again.
     deps.log.error('repairing a stuck rotation failed', { tenant, keyName: name, versionId: token, reason: safeMessage(error) });
