@@ -181,6 +181,10 @@ describe('rotation of the example app while telemetry flows', () => {
   it('rotates every key with zero failed deliveries or requests, then retires the old credentials', async () => {
     const before = Object.fromEntries(await Promise.all(ROTATING.map(async (name) => [name, await currentSecret(name)] as const)));
     const since = (await readIotDeliveries(endpoint, { limit: 1 })).at(-1)?.seq ?? 0;
+    // Checked after the traffic's own checks, so a failed request is what a broken rotation reports first.
+    let drainingPhases: string[] = [];
+    const oldValidWhileDraining: boolean[] = [];
+    let finalStatuses: Awaited<ReturnType<typeof rotationStatus>> = [];
     const traffic = startTraffic();
     try {
       await sleep(2_000);
@@ -194,9 +198,9 @@ describe('rotation of the example app while telemetry flows', () => {
       // 2. By hand, while the first rotation of this key still drains.
       const manual = await aws$.secrets.send(new RotateSecretCommand({ SecretId: 'keyroll/acme/telemetry-ingest' }));
       await waitForRotationEvent(endpoint, { secretId: manual.ARN, eventName: 'RotationSucceeded', versionId: manual.VersionId, timeoutMs: 60_000 });
-      expect((await rotationStatus()).filter((s) => ROTATING.includes(s.name)).map((s) => s.phase)).toEqual(['draining', 'draining']);
+      drainingPhases = (await rotationStatus()).filter((s) => ROTATING.includes(s.name)).map((s) => s.phase);
       // The old credentials still work during the drain.
-      for (const name of ROTATING) expect(await valid(before[name].apiKey)).toBe(true);
+      for (const name of ROTATING) oldValidWhileDraining.push(await valid(before[name].apiKey));
 
       // 3. Past the horizon (and the usage lag), the sweep's schedule fires and retires them.
       await sleep((CACHE_SECONDS + 6 + 5) * 1000);
@@ -206,10 +210,7 @@ describe('rotation of the example app while telemetry flows', () => {
         await sleep(1_500);
         statuses = await rotationStatus();
       }
-      expect(statuses.filter((s) => ROTATING.includes(s.name)).map((s) => [s.name, s.phase, s.failure, s.lastRetirement?.reason])).toEqual([
-        ['telemetry-ingest', 'idle', undefined, 'drained'],
-        ['telemetry-legacy', 'idle', undefined, 'drained'],
-      ]);
+      finalStatuses = statuses;
       await sleep(1_000);
     } finally {
       await traffic.stop();
@@ -223,6 +224,13 @@ describe('rotation of the example app while telemetry flows', () => {
     expect(deliveries.filter((d) => d.result !== 'delivered' || (d.status ?? 0) >= 300)).toEqual([]);
     expect(traffic.state.scriptCalls).toBeGreaterThan(50);
     expect(traffic.state.scriptFailures).toEqual([]);
+
+    expect(drainingPhases).toEqual(['draining', 'draining']);
+    expect(oldValidWhileDraining).toEqual([true, true]);
+    expect(finalStatuses.filter((s) => ROTATING.includes(s.name)).map((s) => [s.name, s.phase, s.failure, s.lastRetirement?.reason])).toEqual([
+      ['telemetry-ingest', 'idle', undefined, 'drained'],
+      ['telemetry-legacy', 'idle', undefined, 'drained'],
+    ]);
 
     for (const name of ROTATING) {
       const now = await currentSecret(name);
