@@ -5,10 +5,8 @@
  */
 import { DescribeEndpointCommand, IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { isLocalEndpoint, localAwsAnswers, useLocalAwsDefaults } from '../../deploy-env/local-endpoint';
+import { resolveAwsTarget } from '../aws-target';
 import { CliError } from '../cli-error';
-import { noLocalAws } from '../local-aws-probe';
-import { readLiveRunFile } from '../run-file';
 
 export interface IotTarget {
   /** The control plane: rules and destinations. */
@@ -29,25 +27,13 @@ const NO_TARGET_FIX =
 
 /** @throws CliError LOCAL_AWS_UNREACHABLE, NO_AWS_ENDPOINT, IOT_ENDPOINT_UNKNOWN */
 export async function resolveIotTarget(env: NodeJS.ProcessEnv = process.env): Promise<IotTarget> {
-  const configured = env.AWS_ENDPOINT_URL;
-  const live = configured ? undefined : readLiveRunFile();
-  const emulator = configured && isLocalEndpoint(configured) ? configured : live?.emulatorEndpoint;
-  if (emulator) {
-    if (!(await localAwsAnswers(emulator))) throw noLocalAws(emulator);
-    // A start's emulator: the SDK clients, here and in what this command calls, go there too.
-    if (!configured) useLocalAwsDefaults(emulator, env);
-    const from = configured ? 'AWS_ENDPOINT_URL' : `the running keyroll start, pid ${live!.pid}`;
-    return target(new IoTClient({ endpoint: emulator }), new IoTDataPlaneClient({ endpoint: emulator }), {
-      emulatorEndpoint: emulator,
-      description: `local AWS at ${emulator} (${from})`,
-      deployCommand: `AWS_ENDPOINT_URL=${emulator} npm run deploy:local`,
-    });
-  }
-  if (configured) {
-    // Some other endpoint that speaks AWS: it serves iot-data too, but records no deliveries for us.
-    return target(new IoTClient({ endpoint: configured }), new IoTDataPlaneClient({ endpoint: configured }), {
-      description: `the AWS endpoint ${configured} (AWS_ENDPOINT_URL)`,
-      deployCommand: 'npm run deploy',
+  // The emulator, or an endpoint that speaks AWS (it serves iot-data too, but records no deliveries for us).
+  const aws = await resolveAwsTarget(env);
+  if (aws.endpoint) {
+    return target(new IoTClient({ endpoint: aws.endpoint }), new IoTDataPlaneClient({ endpoint: aws.endpoint }), {
+      ...(aws.local ? { emulatorEndpoint: aws.endpoint } : {}),
+      description: aws.description,
+      deployCommand: aws.deployCommand,
     });
   }
   const iot = new IoTClient({ maxAttempts: 3 });
