@@ -60,7 +60,7 @@ describe('keyroll keys', () => {
     expect(regenerated.status).toBe(0);
     const newKey = regenerated.stdout.trim();
     expect(newKey).toMatch(new RegExp(`^${KEY_PATTERN.source}$`));
-    expect(regenerated.stderr).toMatch(/the old secret works until 20/);
+    expect(regenerated.stderr).toMatch(/the old credential works until 20/);
     expect((await harness.call('GET', '/v1/whoami', { key: newKey })).status).toBe(200);
 
     const revoked = await keyroll(['keys', 'revoke', id]);

@@ -217,7 +217,7 @@ describe('keyroll rotation status and sweep, from the rotation records', () => {
     expect(statusOf(statuses, 'draining-one')!.oldCredential).toEqual({ start: 'kr_live_Ab12', graceUntil: expect.any(String) });
   });
 
-  it('takes the tenant from the keys file, and asks for one when the file names several', async () => {
+  it('takes the tenants from the keys file: its only one, or every one it declares keys for', async () => {
     const single = path.join(scratch, 'single.yaml');
     fs.writeFileSync(single, `tenant: ${quiet}\nkeys:\n  - name: failed-one\n    environment: production\n    permissions: [telemetry:write]\n`);
     const run = await keyroll(['rotation', 'status', '--json'], { KEYROLL_KEYS_FILE: single });
@@ -225,14 +225,17 @@ describe('keyroll rotation status and sweep, from the rotation records', () => {
     expect((JSON.parse(run.stdout) as KeyRotationStatus[]).map((status) => status.tenant)).toEqual([quiet, quiet, quiet]);
 
     const two = path.join(scratch, 'two.yaml');
+    const other = `${quiet}-other`.slice(0, 63);
     fs.writeFileSync(
       two,
-      'keys:\n  - { tenant: acme, name: a, environment: production, permissions: [telemetry:write] }\n  - { tenant: globex, name: b, environment: production, permissions: [telemetry:write] }\n',
+      `keys:\n  - { tenant: ${quiet}, name: a, environment: production, permissions: [telemetry:write] }\n  - { tenant: ${other}, name: b, environment: production, permissions: [telemetry:write] }\n`,
     );
-    const ambiguous = await keyroll(['rotation', 'status', '--file', two]);
-    expect(ambiguous.status).toBe(1);
-    expect(ambiguous.stderr).toContain('keyroll: TENANT_REQUIRED: Name the tenant with --tenant <tenant>:');
-    expect(ambiguous.stderr).toContain('declares keys for acme, globex.');
+    const both = await keyroll(['rotation', 'status', '--json', '--file', two]);
+    expect(both.status).toBe(0);
+    expect((JSON.parse(both.stdout) as KeyRotationStatus[]).map((status) => status.tenant)).toEqual([quiet, quiet, quiet]);
+    const text = await keyroll(['rotation', 'status', '--file', two]);
+    expect(text.status).toBe(0);
+    expect(text.stderr).toContain(`Tenant ${other} has no declared keys`);
   });
 
   it('runs the sweep now and prints each outcome and a summary, exit 1 for a key it could not sweep; --json prints the report', async () => {

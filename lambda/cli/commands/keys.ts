@@ -113,7 +113,7 @@ export function registerKeysCommands(program: Command): void {
   keys
     .command('regenerate <id>')
     .description('Give a key a new secret (same id); prints the new key alone on stdout. A declared key (keys.yaml) starts a rotation instead, and prints no key.')
-    .option('--grace-seconds <n>', 'keep the old secret working this long (default: 0, it stops now)', parseWholeNumber)
+    .option('--grace-seconds <n>', 'keep the old credential working this long (default: 0, it stops now)', parseWholeNumber)
     .action(run(async (session, id: string, options: { graceSeconds?: number }) => {
       const body = options.graceSeconds !== undefined ? { graceSeconds: options.graceSeconds } : {};
       const regenerated = await session.api.request<IssuedKeyView | { rotation: StartedRotationView }>('POST', `${keyPath(session, id)}/regenerate`, body);
@@ -123,7 +123,7 @@ export function registerKeysCommands(program: Command): void {
         err(`${rotationStartedByRegenerate(regenerated.rotation, session.tenant)}\n`);
         return;
       }
-      const grace = regenerated.previousSecretValidUntil ? `the old secret works until ${String(regenerated.previousSecretValidUntil)}` : 'the old secret stopped working';
+      const grace = regenerated.previousSecretValidUntil ? `the old credential works until ${String(regenerated.previousSecretValidUntil)}` : 'the old credential stopped working';
       printIssued(session, regenerated, `Regenerated key ${regenerated.id}: ${grace}.`);
     }));
 

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { tenantSchema } from '../../keys/key-input';
 import { resolveAwsTarget } from '../aws-target';
 import { CliError } from '../cli-error';
-import { keysFileTenant } from '../rotation/keys-file-tenant';
+import { keysFileTenants } from '../rotation/keys-file-tenant';
 import { RotationFunction } from '../rotation/rotation-function';
 import { statusText, sweepText } from '../rotation/rotation-text';
 
@@ -33,7 +33,7 @@ export function registerRotationCommands(program: Command): void {
   rotation
     .command('status')
     .description('Per declared key: the phase (idle, rotating, draining, failed), last rotated, next due, the old credential in grace and its last use, and why a rotation failed.')
-    .option('--tenant <tenant>', "tenant whose keys to show (default: the keys file's tenant)")
+    .option('--tenant <tenant>', "tenant whose keys to show (default: every tenant the keys file declares keys for)")
     .option('--file <path>', 'the keys file that names the tenant (default: KEYROLL_KEYS_FILE, or stacks/keys.yaml)')
     .option('--json', 'print the status of each key as a JSON array')
     .action(rotationStatusCommand);
@@ -46,24 +46,29 @@ export function registerRotationCommands(program: Command): void {
 }
 
 export async function rotationStatusCommand(options: RotationStatusOptions): Promise<void> {
-  const tenant = options.tenant ?? keysFileTenant(options.file);
-  if (!tenantSchema.safeParse(tenant).success) {
-    throw new CliError('INVALID_TENANT', `--tenant ${JSON.stringify(tenant)} is not a tenant: it must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit.`);
+  // Without --tenant: every tenant the keys file declares keys for.
+  const tenants = options.tenant !== undefined ? [options.tenant] : keysFileTenants(options.file);
+  for (const tenant of tenants) {
+    if (!tenantSchema.safeParse(tenant).success) {
+      throw new CliError('INVALID_TENANT', `--tenant ${JSON.stringify(tenant)} is not a tenant: it must be 1-63 lowercase letters, digits or dashes, starting with a letter or digit.`);
+    }
   }
   const target = await resolveAwsTarget();
   const rotation = new RotationFunction(target);
   try {
-    const statuses = await rotation.status(tenant);
-    if (options.json) {
-      out(`${JSON.stringify(statuses, null, 2)}\n`);
-      return;
+    const all = [];
+    for (const tenant of tenants) {
+      const statuses = await rotation.status(tenant);
+      all.push(...statuses);
+      if (options.json) continue;
+      if (statuses.length === 0) {
+        err(`Tenant ${tenant} has no declared keys on ${target.description}. Declare them in keys.yaml and deploy (\`${target.deployCommand}\`).`);
+        continue;
+      }
+      err(`Tenant ${tenant} on ${target.description}:`);
+      out(statusText(statuses));
     }
-    if (statuses.length === 0) {
-      err(`Tenant ${tenant} has no declared keys on ${target.description}. Declare them in keys.yaml and deploy (\`${target.deployCommand}\`).`);
-      return;
-    }
-    err(`Tenant ${tenant} on ${target.description}:`);
-    out(statusText(statuses));
+    if (options.json) out(`${JSON.stringify(all, null, 2)}\n`);
   } finally {
     rotation.destroy();
   }

@@ -111,7 +111,7 @@ export function emergencyWarning(horizonSeconds: number): string {
   return (
     'Emergency rotation: the old credential is retired as soon as every declared consumer keyroll writes holds the new one, with no drain. ' +
     `Reference consumers (IoT rules reading the secret through get_secret) may keep sending the old credential from their cache, and fail, for up to the cache horizon: ${horizonSeconds} s ` +
-    '(KEYROLL_IOT_SECRET_CACHE_SECONDS, as deployed).'
+    '(KEYROLL_IOT_SECRET_CACHE_SECONDS in this shell; the deploy sets the horizon from its own, AWS\'s default 900 s).'
   );
 }
 
