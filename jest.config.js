@@ -9,7 +9,7 @@
  */
 const shared = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': 'ts-jest' },
+  transform: { '^.+\\.tsx?$': 'ts-jest' },
   testMatch: ['**/*.test.ts'],
 };
 

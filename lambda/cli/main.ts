@@ -4,6 +4,7 @@ import { version } from '../../package.json';
 import { CliError } from './cli-error';
 import { bootstrapCommand } from './commands/bootstrap';
 import { checkCommand } from './commands/check';
+import { registerConsoleCommand } from './commands/console';
 import { registerDevicesCommand } from './commands/devices';
 import { registerKeysCommands } from './commands/keys';
 import { registerRotateCommand } from './commands/rotate';
@@ -77,6 +78,7 @@ registerKeysCommands(program);
 registerDevicesCommand(program);
 registerRotateCommand(program);
 registerRotationCommands(program);
+registerConsoleCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   const message = error instanceof CliError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);

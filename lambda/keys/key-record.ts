@@ -34,6 +34,12 @@ export interface DeclaredKey {
   readonly secretArn: string;
   /** The spec's name (`keyroll/<tenant>/<name>` is the secret). */
   readonly name: string;
+  /**
+   * How many consumers the spec declares (reference rules included). A key with consumers is
+   * rotated when regenerated, so none is left holding a dead credential.
+   * @default unknown (keys declared before it was recorded): treated as having consumers
+   */
+  readonly consumers?: number;
 }
 
 export interface ApiKeyRecord {

@@ -57,7 +57,7 @@ export function createRecord(
     start: displayStart(key),
     credentialHash: hashCredential(key),
     graceCredentials: [],
-    ...(options.declared ? { declared: { secretArn: options.declared.secretArn, name: options.declared.name } } : {}),
+    ...(options.declared ? { declared: declaredOf(options.declared) } : {}),
     version: 1,
   };
 }
@@ -117,11 +117,16 @@ export function revoke(record: ApiKeyRecord, now: Date): ApiKeyRecord {
   return { ...rest, enabled: false, graceCredentials: [], revokedAt: at, updatedAt: at, version: record.version + 1 };
 }
 
+/** Only the declaration's own fields, whatever object carried them. */
+function declaredOf(declared: DeclaredKey): DeclaredKey {
+  return { secretArn: declared.secretArn, name: declared.name, ...(declared.consumers !== undefined ? { consumers: declared.consumers } : {}) };
+}
+
 /** Records the declared spec of a key issued before keys carried it (or whose secret was replaced). */
 export function markDeclared(record: ApiKeyRecord, declared: DeclaredKey, now: Date): ApiKeyRecord {
   assertNotRevoked(record);
-  if (record.declared?.secretArn === declared.secretArn && record.declared.name === declared.name) return record;
-  return { ...record, declared: { secretArn: declared.secretArn, name: declared.name }, updatedAt: now.toISOString(), version: record.version + 1 };
+  if (record.declared?.secretArn === declared.secretArn && record.declared.name === declared.name && record.declared.consumers === declared.consumers) return record;
+  return { ...record, declared: declaredOf(declared), updatedAt: now.toISOString(), version: record.version + 1 };
 }
 
 /**

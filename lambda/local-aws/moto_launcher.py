@@ -166,6 +166,7 @@ def main(argv: list[str]) -> int:
     code_root = os.path.join(scratch, "code")
     os.makedirs(code_root)
     moto_dynamodb_atomic.install()
+    moto_dynamodb_atomic.install_transaction_snapshots()
     moto_iot_tags.install()
     import moto_lambda_revisions  # RevisionId on functions, for lambda-env consumers' guarded updates
 

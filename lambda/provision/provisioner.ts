@@ -12,6 +12,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { IoTClient } from '@aws-sdk/client-iot';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEPLOY_ACTOR } from '../audit/audit-log';
+import { AuditRecorder } from '../audit/audit-recorder';
+import { auditedKeyStore } from '../audit/audited-key-store';
 import { AWS_CLIENT_CONFIG } from '../handout/aws-client-config';
 import { awsCall } from '../handout/aws-errors';
 import { Compensation, concurrentRecord } from '../handout/compensation';
@@ -29,6 +32,7 @@ import { newKeyId } from '../keys/key-transitions';
 import { KeyManager } from '../manage/key-manager';
 import { RotationRecordStore } from '../rotate/rotation-record';
 import { createDocumentClient } from '../store/dynamodb-client';
+import { DynamoDbAuditLog } from '../store/dynamodb-audit-log';
 import { DynamoDbKeyStore } from '../store/dynamodb-key-store';
 import { tableNamesFromEnv } from '../store/table-names';
 import { ProvisionError, provisionErrors, toSafeError, withNote } from './errors';
@@ -122,6 +126,9 @@ export function createProvisioner(options: ProvisionerOptions = {}): Provisioner
   const keysTable = options.keysTable ?? tableNamesFromEnv().keys;
   const clock = options.clock ?? (() => new Date());
   const keys = new DynamoDbKeyStore(documentClient, keysTable);
+  const logger = options.logger ?? new Logger({ serviceName: 'keyroll-provisioner' });
+  // Every key change a deploy makes (issue, update, regenerate, revoke) is in the audit log, as `deploy`.
+  const audit = new AuditRecorder({ log: new DynamoDbAuditLog(documentClient, keysTable), logger, clock });
   const deps: Deps = {
     documentClient,
     secrets: options.secrets ?? new SecretsManagerClient(AWS_CLIENT_CONFIG),
@@ -129,7 +136,7 @@ export function createProvisioner(options: ProvisionerOptions = {}): Provisioner
     keysTable,
     clock,
     keys,
-    manager: new KeyManager({ store: keys, clock }),
+    manager: new KeyManager({ store: auditedKeyStore(keys, audit, DEPLOY_ACTOR), clock }),
     provisioned: new ProvisionedKeyStore(documentClient, keysTable),
     // The same store and clock as the rotation Lambda's: one lease per key for both.
     rotations: new RotationRecordStore(documentClient, keysTable, () => clock().getTime()),
@@ -137,7 +144,6 @@ export function createProvisioner(options: ProvisionerOptions = {}): Provisioner
     leaseMs: options.leaseMs ?? 90_000,
     leaseWaitMs: options.leaseWaitMs ?? 20_000,
   };
-  const logger = options.logger ?? new Logger({ serviceName: 'keyroll-provisioner' });
   return { handle: (event, requestId = randomUUID()) => handle(deps, logger, event, `provisioner:${requestId}`) };
 }
 
@@ -198,7 +204,7 @@ async function apply(deps: Deps, event: ProvisionEvent, log: Logger): Promise<Pr
   const rotation = await awsCall(`Reading the rotation state of key \`${input.name}\` of tenant \`${input.tenant}\``, TABLE_FIX, () => deps.rotations.get(input.tenant, input.name));
   assertPlanFitsRotation(plan, rotation.state, input.tenant, input.name);
   const owner = consumerOwner(input, previousInput);
-  const declared: DeclaredKey = { secretArn: input.secretArn, name: spec.name };
+  const declared: DeclaredKey = { secretArn: input.secretArn, name: spec.name, consumers: spec.consumers.length + spec.referenceRules.length };
   for (const ref of records.settle(held)) {
     log.warn('revoking a key an earlier run issued but never handed out', { keyId: ref.keyId });
     await revokeKey(deps.manager, ref, log);
@@ -222,7 +228,7 @@ async function apply(deps: Deps, event: ProvisionEvent, log: Logger): Promise<Pr
       const kept = plan.key;
       record = plan.changes ? await keyCall(`Updating key ${kept.id}`, () => deps.manager.update(kept.tenant, kept.id, plan.changes!)) : kept;
       // Keys issued before keys carried their declaration get it now (and a renamed key its new name).
-      if (record.declared?.secretArn !== declared.secretArn || record.declared.name !== declared.name) {
+      if (record.declared?.secretArn !== declared.secretArn || record.declared.name !== declared.name || record.declared.consumers !== declared.consumers) {
         record = await keyCall(`Marking key ${kept.id} as declared`, () => deps.manager.markDeclared(kept.tenant, kept.id, declared));
       }
       if (plan.kind === 'regenerate') {

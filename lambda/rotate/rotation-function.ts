@@ -10,7 +10,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AWS_CLIENT_CONFIG } from '../handout/aws-client-config';
 import { type ConsumerClients, consumerClients, createConsumerWriter } from '../handout/consumers/registry';
 import { KeyManager } from '../manage/key-manager';
+import { AuditRecorder } from '../audit/audit-recorder';
 import { createDocumentClient } from '../store/dynamodb-client';
+import { DynamoDbAuditLog } from '../store/dynamodb-audit-log';
 import { DynamoDbKeyStore } from '../store/dynamodb-key-store';
 import { tableNamesFromEnv } from '../tables/table-names';
 import { declaredKeyNames, keyPort, secretPort, specPort } from './adapters';
@@ -68,6 +70,7 @@ export function createRotationFunction(options: RotationFunctionOptions = {}, en
     records: new RotationRecordStore(documentClient, keysTable, () => clock().getTime()),
     log: logger,
     clock,
+    audit: new AuditRecorder({ log: new DynamoDbAuditLog(documentClient, keysTable), logger, clock }),
   };
   const horizonMs = options.horizonMs ?? secondsFromEnv(env.KEYROLL_CONSUMER_CACHE_SECONDS, 900, 'KEYROLL_CONSUMER_CACHE_SECONDS') * 1000;
   const stuckAfterMs = options.stuckAfterMs ?? secondsFromEnv(env.KEYROLL_ROTATION_STUCK_MINUTES, 30, 'KEYROLL_ROTATION_STUCK_MINUTES') * 60_000;

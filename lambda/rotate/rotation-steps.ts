@@ -17,6 +17,8 @@ import type { DeclaredKey, KeyPort, SecretPort, SecretValue, SpecPort, VerifierP
 import { RotationError, safeMessage } from './rotation-errors';
 import { afterFailure, afterRetirement, afterStep, decideStep, inProgress, type RetiringCredential, type RotationState, type RotationStep } from './rotation-plan';
 import { type RotationRecordStore, withKeyLease } from './rotation-record';
+import type { AuditRecorder } from '../audit/audit-recorder';
+import { auditRotation } from './rotation-audit';
 
 export interface RotationDeps {
   readonly secrets: SecretPort;
@@ -36,6 +38,8 @@ export interface RotationDeps {
    * @default 10_000
    */
   readonly leaseWaitMs?: number;
+  /** Records rotation events in the audit log (never failing a step). @default none */
+  readonly audit?: Pick<AuditRecorder, 'event'>;
 }
 
 export interface StepEvent {
@@ -86,7 +90,11 @@ export async function runStep(deps: RotationDeps, event: StepEvent): Promise<voi
       log.error('rotation step failed', { step: event.step, tenant: declared.tenant, keyName: declared.name, versionId: event.token, code: failure.code, reason: failure.message });
       // Recorded for status, on the rotation it belongs to only, and only while it is under way: a
       // late retry refused after a cutover or a repair must not mark that rotation failed.
-      if (state.versionId === event.token && inProgress(state)) await save(afterFailure(state, failure)).catch(() => undefined);
+      if (state.versionId === event.token && inProgress(state)) {
+        await save(afterFailure(state, failure)).catch(() => undefined);
+        const detail = `${event.step} failed for Secrets Manager version ${event.token}: ${failure.code}: ${failure.message}`;
+        await auditRotation(deps, { tenant: declared.tenant, keyId: state.keyId, action: 'rotation.failed', detail });
+      }
       throw error instanceof RotationError ? error : new RotationError('AWS_REQUEST_FAILED', failure.message, { step: event.step });
     }
   }, wait);
@@ -130,6 +138,8 @@ async function createSecret(context: StepContext): Promise<void> {
   if (!pending) {
     const environment: Environment = isEnvironment(current.environment) ? current.environment : 'production';
     await deps.secrets.putPending(secretArn, token, { ...current, apiKey: generateKey(environment) });
+    const detail = `a new credential is stored in Secrets Manager version ${token} of \`${context.name}\`${context.state.emergencyRequested ? ' (emergency)' : ''}`;
+    await auditRotation(deps, { tenant: context.tenant, keyId: current.keyId, action: 'rotation.started', detail });
   }
 }
 
@@ -175,11 +185,13 @@ async function finishSecret(context: StepContext): Promise<void> {
   const declared = await declaredKey(context);
   const { finished, retiring } = await completeCutover(deps, { secretArn, token, value: pending, graceMinutes: declared.graceMinutes, state: context.state, step: 'finishSecret' });
   await context.save(finished);
+  await auditRotation(deps, { tenant: pending.tenant, keyId: pending.keyId, action: 'rotation.cutover', detail: cutoverDetail(token, retiring) });
   // An emergency (a leaked credential) drains nothing: testSecret verified every written consumer
   // on the new credential, so the old one stops now. Reference rules may serve it from their cache.
   if (retiring?.emergency) {
     await deps.keys.retireGrace(pending.tenant, pending.keyId, retiring.hash);
     await context.save(afterRetirement(finished, retiring, 'emergency', deps.clock()));
+    await auditRotation(deps, { tenant: pending.tenant, keyId: pending.keyId, action: 'rotation.retired', detail: `old credential ${retiring.start}… retired at the cutover (emergency: no drain)` });
     deps.log.warn('emergency rotation: the old credential is retired with no drain', {
       tenant: pending.tenant,
       keyName: pending.name,
@@ -188,6 +200,13 @@ async function finishSecret(context: StepContext): Promise<void> {
       note: declared.referenceRules.length > 0 ? 'reference rules may send the old credential from their get_secret cache for up to the cache horizon' : undefined,
     });
   }
+}
+
+/** What a cutover entry says: the new version, and until when the old credential works. */
+export function cutoverDetail(token: string, retiring: RetiringCredential | undefined): string {
+  return retiring
+    ? `Secrets Manager version ${token} is current; old credential ${retiring.start}… works until ${retiring.graceUntil} at the latest`
+    : `Secrets Manager version ${token} is current`;
 }
 
 /**

@@ -10,7 +10,8 @@ import type { RetirementReason, RotationState } from './rotation-plan';
 import { afterKeyGone, afterRepair, afterRetirement, inProgress, isStuck, retirementDecision } from './rotation-plan';
 import { safeMessage } from './rotation-errors';
 import { KeyBusyError, withKeyLease } from './rotation-record';
-import { completeCutover, putConsumersBack, type RotationDeps } from './rotation-steps';
+import { completeCutover, cutoverDetail, putConsumersBack, type RotationDeps } from './rotation-steps';
+import { auditRotation } from './rotation-audit';
 
 export interface SweepDeps extends RotationDeps {
   /** The consumer cache horizon (KEYROLL_CONSUMER_CACHE_SECONDS). */
@@ -121,7 +122,9 @@ async function sweepKey(deps: SweepDeps, tenant: string, name: string): Promise<
     } else {
       deps.log.info('old credential retired', { tenant, keyName: name, credentialStart: old.start, reason: decision.reason });
     }
-    await save(afterRetirement(state, old, decision.reason, now, decision.stillInUse ? lastUsedAt : undefined));
+    await save(afterRetirement(state, old, decision.reason, now, lastUsedAt));
+    const inUse = decision.stillInUse ? `, still in use (last used ${lastUsedAt})` : '';
+    await auditRotation(deps, { tenant, keyId: key?.id ?? state.keyId, key, action: 'rotation.retired', detail: `old credential ${old.start}… retired (${decision.reason}${inUse})` });
     retired = { start: old.start, reason: decision.reason, stillInUse: decision.stillInUse, ...(lastUsedAt ? { lastUsedAt } : {}) };
   }
   if (retired) return { tenant, name, action: 'retired', retired };
@@ -140,8 +143,9 @@ async function finishCutover(
   const value = await deps.secrets.read(secretArn, { versionId: token });
   if (!value) throw new Error(`version ${token} of secret ${secretArn} holds no credential`);
   const declared = await deps.specs.read(tenant, name);
-  const { finished } = await completeCutover(deps, { secretArn, token, value, graceMinutes: declared?.graceMinutes ?? 0, state, step: 'sweep' });
+  const { finished, retiring } = await completeCutover(deps, { secretArn, token, value, graceMinutes: declared?.graceMinutes ?? 0, state, step: 'sweep' });
   await save(finished);
+  await auditRotation(deps, { tenant, keyId: value.keyId, action: 'rotation.cutover', detail: `${cutoverDetail(token, retiring)} (completed by the sweep)` });
   deps.log.warn('completed a cutover that Secrets Manager made but the rotation did not finish', { tenant, keyName: name, versionId: token });
 }
 
@@ -194,4 +198,5 @@ async function repair(
     }),
   );
   deps.log.warn('repaired a stuck rotation', { tenant, keyName: name, versionId: token, why });
+  await auditRotation(deps, { tenant, keyId: state.keyId ?? current.keyId, action: 'rotation.failed', detail: message });
 }

@@ -7,7 +7,9 @@ import type { ServeDeps } from './deps';
 import { methodsByPath } from './allowed-methods';
 import { classifyError, errorResponse } from './error-response';
 import { apiKeyRoutes } from './routes/api-keys';
+import { auditRoutes } from './routes/audit';
 import { healthRoutes } from './routes/health';
+import { keyUsageRoutes } from './routes/key-usage';
 import { legacyApiKeyRoutes } from './routes/legacy-api-keys';
 import { telemetryRoutes } from './routes/telemetry';
 import { verifyRoutes } from './routes/verify';
@@ -20,7 +22,10 @@ export function createApp(deps: ServeDeps): Hono<ServeEnv> {
   app.route('/', verifyRoutes(deps));
   app.route('/', telemetryRoutes(deps));
   app.route('/', apiKeyRoutes(deps));
+  // After apiKeyRoutes: its management middleware (…/api-keys/*) authenticates this route too.
+  app.route('/', keyUsageRoutes(deps));
   app.route('/', legacyApiKeyRoutes(deps));
+  app.route('/', auditRoutes(deps));
 
   const allowedMethods = methodsByPath(app.routes);
   app.notFound((c) => {

@@ -1,12 +1,13 @@
 /**
  * Request authentication for routes: check the presented key (see key-check.ts), leave the key and
  * its rate-limit decision on the context, refuse with the precise error, and count the request
- * (and whether it failed) for usage, by key and by the credential presented.
+ * for usage with the status it was answered with, by key and by the credential presented.
  */
 import type { Context, Handler, MiddlewareHandler } from 'hono';
-import { errors } from '../errors';
+import { errors, ERROR_STATUS } from '../errors';
 import type { UsageRecorder } from '../usage/usage-recorder';
 import type { ServeEnv } from './context';
+import { classifyError } from './error-response';
 import { checkKey, type KeyCheck, type KeyCheckDeps } from './key-check';
 import { presentedKey } from './presented-key';
 
@@ -19,12 +20,15 @@ export interface AuthDeps extends KeyCheckDeps {
 export function authenticate(deps: AuthDeps, permission?: string): MiddlewareHandler<ServeEnv> {
   return async (c, next) => {
     const check = await checkRequestKey(deps, c, permission);
-    let failed = true;
+    let status: number = ERROR_STATUS.INTERNAL_ERROR;
     try {
       await next();
-      failed = c.res.status >= 400;
+      status = c.res.status;
+    } catch (error) {
+      status = thrownStatus(error);
+      throw error;
     } finally {
-      deps.usage.recordUse(check.key, check.credentialHash, failed);
+      deps.usage.recordUse(check.key, check.credentialHash, status);
     }
   };
 }
@@ -47,27 +51,32 @@ function runHandler(deps: AuthDeps, handler: Handler<ServeEnv>, c: Context<Serve
   try {
     result = handler(c, next) as Response | Promise<Response>;
   } catch (error) {
-    countRequest(deps, check, true);
+    countRequest(deps, check, thrownStatus(error));
     throw error;
   }
   if (!(result instanceof Promise)) {
-    countRequest(deps, check, result.status >= 400);
+    countRequest(deps, check, result.status);
     return result;
   }
   return result.then(
     (response) => {
-      countRequest(deps, check, response.status >= 400);
+      countRequest(deps, check, response.status);
       return response;
     },
     (error: unknown) => {
-      countRequest(deps, check, true);
+      countRequest(deps, check, thrownStatus(error));
       throw error;
     },
   );
 }
 
-function countRequest(deps: AuthDeps, check: Passed, failed: boolean): void {
-  deps.usage.recordUse(check.key, check.credentialHash, failed);
+function countRequest(deps: AuthDeps, check: Passed, status: number): void {
+  deps.usage.recordUse(check.key, check.credentialHash, status);
+}
+
+/** The status the app's error handler answers a thrown value with (see app.ts onError). */
+function thrownStatus(error: unknown): number {
+  return classifyError(error).error.status;
 }
 
 type Passed = Extract<KeyCheck, { ok: true }>;
@@ -84,7 +93,8 @@ function admit(deps: AuthDeps, c: Context<ServeEnv>, check: KeyCheck, permission
     c.set('key', check.key);
     return check;
   }
-  // A known key that is refused still counts as used, and as an error.
-  if (check.key) deps.usage.recordUse(check.key, check.credentialHash, true);
-  throw check.code === 'INSUFFICIENT_PERMISSIONS' && permission ? errors.insufficientPermissions(permission) : errors.verification(check.code);
+  // A known key that is refused still counts as used, with the status it is refused with.
+  const refusal = check.code === 'INSUFFICIENT_PERMISSIONS' && permission ? errors.insufficientPermissions(permission) : errors.verification(check.code);
+  if (check.key) deps.usage.recordUse(check.key, check.credentialHash, refusal.status);
+  throw refusal;
 }

@@ -3,10 +3,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Environment } from '../keys/environments';
 import type { KeyManager } from '../manage/key-manager';
 import type { DeclaredPermissions } from '../store/declared-permissions';
+import type { DynamoDbUsageSeries } from '../store/dynamodb-usage-series';
 import type { TopicRuleDestinations } from './topic-rule-destinations';
 import type { TelemetryStore } from '../telemetry/telemetry-store';
 import type { AuthDeps } from './authenticate';
 import type { KeyRotations } from './key-rotations';
+import type { AuditLog } from '../audit/audit-log';
+import type { AuditRecorder } from '../audit/audit-recorder';
 
 export interface ServeDeps extends AuthDeps {
   readonly manager: KeyManager;
@@ -15,9 +18,17 @@ export interface ServeDeps extends AuthDeps {
   /** Confirms this service's IoT topic rule destinations. */
   readonly destinations: Pick<TopicRuleDestinations, 'confirm' | 'requestFreshConfirmations'>;
   readonly telemetry: TelemetryStore;
+  /** Reads keys' usage series (GET …/api-keys/{id}/usage); the usage recorder writes them. */
+  readonly usageSeries: Pick<DynamoDbUsageSeries, 'read'>;
   /** Starts Secrets Manager rotations of declared keys (regenerate on a declared key). */
   readonly rotations: Pick<KeyRotations, 'start'>;
   /** The environment this service runs as (KEYROLL_ENVIRONMENT). */
   readonly environment: Environment;
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Records each management action (never failing it). */
+  readonly audit: AuditRecorder;
+  /** Reads the audit log (`GET /v1/tenants/{tenant}/audit`). */
+  readonly auditLog: Pick<AuditLog, 'list'>;
+  /** Proxies in front of the service that append to X-Forwarded-For (KEYROLL_TRUSTED_PROXY_HOPS). @default 0 */
+  readonly trustedProxyHops?: number;
 }

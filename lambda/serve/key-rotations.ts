@@ -16,6 +16,8 @@ export interface StartedRotation {
   /** The new secret version, Secrets Manager's ClientRequestToken for the rotation's steps. */
   readonly versionId: string;
   readonly state: 'rotating';
+  /** The same, in `keyroll rotation status`'s words. */
+  readonly phase: 'rotating';
 }
 
 export interface KeyRotationsOptions {
@@ -48,7 +50,7 @@ export class KeyRotations {
     try {
       // SecretId alone: the secret's own rotation function and schedule, as the deploy configured them.
       const rotated = await this.secrets.send(new RotateSecretCommand({ SecretId: declared.secretArn }));
-      return { keyId: record.id, name: declared.name, secretArn: rotated.ARN ?? declared.secretArn, versionId: rotated.VersionId ?? '', state: 'rotating' };
+      return { keyId: record.id, name: declared.name, secretArn: rotated.ARN ?? declared.secretArn, versionId: rotated.VersionId ?? '', state: 'rotating', phase: 'rotating' };
     } catch (error) {
       throw refusal(error, record, declared) ?? error;
     }

@@ -15,6 +15,11 @@ export interface ServiceConfig {
    * the one it re-confirms at start-up. @default https://localhost:<PORT or 8787>/v1/telemetry
    */
   readonly telemetryUrl?: string;
+  /**
+   * KEYROLL_TRUSTED_PROXY_HOPS: how many proxies in front of the service append to X-Forwarded-For.
+   * 0 (the default) ignores the header: the audit log's source IP is the connection's peer.
+   */
+  readonly trustedProxyHops?: number;
 }
 
 export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -23,7 +28,16 @@ export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
     env.KEYROLL_API_KEY_HEADERS === undefined
       ? DEFAULT_EXTRA_KEY_HEADERS
       : env.KEYROLL_API_KEY_HEADERS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
-  return { environment, extraKeyHeaders, tables: tableNamesFromEnv(env), telemetryUrl: telemetryUrlFromEnv(env) };
+  return { environment, extraKeyHeaders, tables: tableNamesFromEnv(env), telemetryUrl: telemetryUrlFromEnv(env), trustedProxyHops: trustedProxyHopsFromEnv(env) };
+}
+
+export function trustedProxyHopsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.KEYROLL_TRUSTED_PROXY_HOPS;
+  if (raw === undefined || raw.trim() === '') return 0;
+  if (!/^\d{1,2}$/.test(raw.trim())) {
+    throw new Error(`KEYROLL_TRUSTED_PROXY_HOPS is ${JSON.stringify(raw)}: give the number of proxies in front of the service that append to X-Forwarded-For (0 to ignore the header).`);
+  }
+  return Number(raw.trim());
 }
 
 export function telemetryUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string {

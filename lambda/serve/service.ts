@@ -6,12 +6,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Hono } from 'hono';
+import { type ConsoleOptions, ConsoleSessions, consoleRoutes, rotationFunctionSource } from '../console';
 import { KeyManager } from '../manage/key-manager';
 import { DynamoDbRateLimitStore, LeasedRateLimiter } from '../rate-limit';
 import { createDocumentClient } from '../store/dynamodb-client';
 import { DeclaredPermissions } from '../store/declared-permissions';
 import { TopicRuleDestinations } from './topic-rule-destinations';
 import { DynamoDbKeyStore } from '../store/dynamodb-key-store';
+import { DynamoDbUsageSeries } from '../store/dynamodb-usage-series';
 import { DynamoDbTelemetryStore } from '../telemetry/telemetry-store';
 import { UsageRecorder } from '../usage/usage-recorder';
 import { KeyVerifier, type KeyVerifierOptions } from '../verify/key-verifier';
@@ -19,6 +21,8 @@ import { createApp } from './app';
 import type { ServeEnv } from './context';
 import type { ServeDeps } from './deps';
 import { KeyRotations } from './key-rotations';
+import { AuditRecorder } from '../audit/audit-recorder';
+import { DynamoDbAuditLog } from '../store/dynamodb-audit-log';
 import { type ServiceConfig, serviceConfigFromEnv, telemetryUrlFromEnv } from './service-config';
 
 export interface ServiceOptions {
@@ -38,6 +42,8 @@ export interface ServiceOptions {
   readonly destinations?: ServeDeps['destinations'];
   /** Where regenerating a declared key starts its rotation. @default new SecretsManagerClient({ maxAttempts: 3 }) */
   readonly secrets?: SecretsManagerClient;
+  /** The console at /console: session idle timeout, rotation status source. @default see ConsoleOptions */
+  readonly console?: ConsoleOptions;
 }
 
 export interface Service {
@@ -80,6 +86,7 @@ export function createService(options: ServiceOptions = {}): Service {
       if (record.pendingCredential) verifier.forgetSecretHash(record.pendingCredential.hash);
     },
   });
+  const auditLog = new DynamoDbAuditLog(documentClient, config.tables.keys);
   const deps: ServeDeps = {
     verifier,
     rateLimiter,
@@ -89,12 +96,22 @@ export function createService(options: ServiceOptions = {}): Service {
     declaredPermissions: new DeclaredPermissions(documentClient, config.tables.keys),
     destinations: options.destinations ?? new TopicRuleDestinations({ telemetryUrl: config.telemetryUrl ?? telemetryUrlFromEnv(), logger }),
     telemetry: new DynamoDbTelemetryStore(documentClient, config.tables.telemetry),
+    usageSeries: new DynamoDbUsageSeries(documentClient, config.tables.keys),
     rotations: new KeyRotations({ secrets: options.secrets }),
     environment: config.environment,
     logger,
+    audit: new AuditRecorder({ log: auditLog, logger }),
+    auditLog,
+    trustedProxyHops: config.trustedProxyHops ?? 0,
   };
+  const app = createApp(deps);
+  app.route('/console', consoleRoutes({
+    ...deps,
+    sessions: new ConsoleSessions(documentClient, config.tables.keys, { idleTimeoutMs: options.console?.idleTimeoutMs }),
+    rotationStatus: options.console?.rotationStatus ?? rotationFunctionSource(),
+  }));
   return {
-    app: createApp(deps),
+    app,
     deps,
     close: async () => {
       await Promise.all([usage.close(), rateLimiter.close()]);

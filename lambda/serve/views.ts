@@ -33,16 +33,20 @@ export function keyView(record: ApiKeyRecord, nowMs: number = Date.now(), creden
     errorCount: record.errorCount,
     revokedAt: record.revokedAt ?? null,
     /** Until when the previous credential still works after a regeneration with grace. */
+    previousCredentialValidUntil: graceUntil ?? null,
+    /** The same, under its name from before credentials had one word. @deprecated use previousCredentialValidUntil */
     previousSecretValidUntil: graceUntil ?? null,
     /** The credentials that open the key now: current, pending (during a rotation), in grace. */
     credentials: keyCredentials(record, nowMs).map((credential) => ({
       start: credential.start ?? null,
       state: credential.state,
       ...(credential.validUntil ? { validUntil: credential.validUntil } : {}),
-      ...(credentialLastUsed ? { lastUsedAt: credentialLastUsed.get(credential.hash) ?? null } : {}),
+      ...(credentialLastUsed?.get(credential.hash) ? { lastUsedAt: credentialLastUsed.get(credential.hash) } : {}),
     })),
     /** Set for keys declared as code: regenerating them starts a rotation of this secret. */
-    declared: record.declared ? { name: record.declared.name, secretArn: record.declared.secretArn } : null,
+    declared: record.declared
+      ? { name: record.declared.name, secretArn: record.declared.secretArn, ...(record.declared.consumers !== undefined ? { consumers: record.declared.consumers } : {}) }
+      : null,
   };
 }
 

@@ -3,17 +3,20 @@
  * delta's counters to the key record and puts a marker item `pk = TENANT#<tenant>`,
  * `sk = USAGE#<delta id>` that only the first write can create. A retry of a write that landed (the
  * SDK's own retry after a lost answer, or the next flush re-sending a delta whose outcome it never
- * learned) fails on the marker and counts as applied, so nothing is counted twice.
+ * learned) fails on the marker and counts as applied, so nothing is counted twice. The same
+ * transaction adds the delta's minutes to the key's usage series (see dynamodb-usage-series.ts), so
+ * the series are exactly once by the same marker, and agree with the key's totals.
  *
  * Each credential's lastUsedAt goes on its pointer (`SECRET#<hash>`), moved forward like the key's:
  * those writes are idempotent by themselves, so they need no marker.
  *
- * Markers stay in the tenant's partition because the service's IAM role may only write `TENANT#…`
- * and `SECRET#…`; they sort outside `KEY#…`, so listing keys never sees them; TTL removes them.
+ * Markers stay in the tenant's partition because the service's IAM role may only write `TENANT#…`,
+ * `SECRET#…` and `USAGE_SERIES#…`; they sort outside `KEY#…`, so listing keys never sees them; TTL removes them.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { UsageDelta } from './key-store';
+import { usageSeriesUpdates } from './dynamodb-usage-series';
 import { secretItemKey, usageMarkerKey } from '../tables/table-layout';
 
 /**
@@ -64,6 +67,8 @@ export async function writeUsageOnce(
               ExpressionAttributeValues: { ':requests': delta.requests, ':errors': delta.errors },
             },
           },
+          // After the marker and the record: their cancellation reasons are read by position below.
+          ...usageSeriesUpdates(tableName, delta),
         ],
       }),
       { abortSignal },

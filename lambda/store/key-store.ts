@@ -1,5 +1,6 @@
 /** The persistence port for keys: what the key manager and verifier need, nothing more. */
 import type { ApiKeyRecord } from '../keys/key-record';
+import type { StatusCounts } from '../usage/usage-series';
 
 export interface UsageDelta {
   /**
@@ -9,12 +10,35 @@ export interface UsageDelta {
   readonly id: string;
   readonly tenant: string;
   readonly keyId: string;
+  /** The sum of `minutes`' requests: added to the key record's requestCount. */
   readonly requests: number;
+  /** The sum of `minutes`' errors: added to the key record's errorCount. */
   readonly errors: number;
+  /**
+   * The same requests per minute they were made in, oldest first: added to the key's usage series
+   * (minute and hour buckets) in the same write, so series and totals agree. At most
+   * MAX_MINUTES_PER_DELTA, which keeps the write within one DynamoDB transaction.
+   */
+  readonly minutes: readonly UsageMinute[];
   /** ISO-8601 of the latest use in this batch. */
   readonly lastUsedAt: string;
   /** The latest use of each credential of the key in this batch; absent when none was told apart. */
   readonly credentials?: readonly CredentialUse[];
+}
+
+/**
+ * The most minutes one delta carries. A delta is written as one DynamoDB transaction (at most 100
+ * items): its marker, the key record, and one item per minute and per hour it touches, so
+ * 2 + 48 + 48 = 98 even when no two minutes share an hour (an instance that could not flush for long).
+ */
+export const MAX_MINUTES_PER_DELTA = 48;
+
+export interface UsageMinute {
+  /** The minute's start, ISO-8601 (`2025-01-31T12:34:00.000Z`). */
+  readonly at: string;
+  readonly requests: number;
+  readonly errors: number;
+  readonly byStatus: Readonly<StatusCounts>;
 }
 
 export interface CredentialUse {

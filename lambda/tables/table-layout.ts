@@ -15,6 +15,24 @@ export const PARTITIONS = {
   provisioned: 'PROVISIONED#',
   /** Rotation state and the lease that keeps rotation steps, sweeps and deploys of a key apart. */
   rotation: 'ROTATION#',
+  /**
+   * A key's usage series (`USAGE_SERIES#<tenant>#<keyId>`): one item per minute (`m#<ISO minute>`)
+   * and per hour (`h#<ISO hour>`). A partition per key, so series writes spread across keys instead
+   * of piling onto the tenant's partition, and one Query reads a range in time order.
+   */
+  usageSeries: 'USAGE_SERIES#',
+  /**
+   * The audit log: each entry twice, under the tenant (`AUDIT#<tenant>`) and under its key
+   * (`AUDIT#<tenant>#<keyId>`), sort key `<ISO time>#<entry id>`, so both views are one Query,
+   * newest first. Removed by TTL (AUDIT_RETENTION_DAYS, 400 days).
+   */
+  audit: 'AUDIT#',
+  /**
+   * The console's server-side sessions (`CONSOLE#session#<sha256 of the cookie>`) and one-time
+   * sign-in links (`CONSOLE#link#<sha256 of the token>`): only hashes, so a table read opens no
+   * session. Removed by TTL; the console also checks expiry itself (TTL deletes within days).
+   */
+  console: 'CONSOLE#',
 } as const;
 
 /** Sort-key prefixes inside a tenant's partition. */
@@ -24,13 +42,25 @@ export const TENANT_ITEMS = { key: 'KEY#', usage: 'USAGE#', permissions: 'PERMIS
  * The partitions the internet-facing key service may touch. Specs and provisioner records steer
  * the provisioner, so the service must never be able to write them.
  */
-export const SERVICE_PARTITIONS: readonly string[] = [PARTITIONS.tenant, PARTITIONS.secret];
+export const SERVICE_PARTITIONS: readonly string[] = [PARTITIONS.tenant, PARTITIONS.secret, PARTITIONS.usageSeries, PARTITIONS.audit, PARTITIONS.console];
 
 const SECRET_SK = 'SECRET';
 
 export const tenantPartition = (tenant: string) => `${PARTITIONS.tenant}${tenant}`;
 export const keyItemKey = (tenant: string, id: string) => ({ pk: tenantPartition(tenant), sk: `${TENANT_ITEMS.key}${id}` });
 export const usageMarkerKey = (tenant: string, deltaId: string) => ({ pk: tenantPartition(tenant), sk: `${TENANT_ITEMS.usage}${deltaId}` });
+export const usageSeriesPartition = (tenant: string, keyId: string) => `${PARTITIONS.usageSeries}${tenant}#${keyId}`;
+/** `m` for minute buckets, `h` for hour buckets; `at` is the bucket's start, ISO-8601. */
+export const usageSeriesItemKey = (tenant: string, keyId: string, granularity: 'm' | 'h', at: string) => ({
+  pk: usageSeriesPartition(tenant, keyId),
+  sk: `${granularity}#${at}`,
+});
+export const auditPartition = (tenant: string) => `${PARTITIONS.audit}${tenant}`;
+/** `#` cannot appear in a tenant id, so a key's partition never collides with another tenant's. */
+export const keyAuditPartition = (tenant: string, keyId: string) => `${PARTITIONS.audit}${tenant}#${keyId}`;
+export const auditItemKey = (partition: string, at: string, entryId: string) => ({ pk: partition, sk: `${at}#${entryId}` });
+export const consoleSessionItemKey = (sessionHash: string) => ({ pk: `${PARTITIONS.console}session#${sessionHash}`, sk: 'SESSION' });
+export const consoleLinkItemKey = (tokenHash: string) => ({ pk: `${PARTITIONS.console}link#${tokenHash}`, sk: 'LINK' });
 export const declaredPermissionsItemKey = (tenant: string) => ({ pk: tenantPartition(tenant), sk: TENANT_ITEMS.permissions });
 export const secretItemKey = (credentialHash: string) => ({ pk: `${PARTITIONS.secret}${credentialHash}`, sk: SECRET_SK });
 export const specItemKey = (tenant: string, name: string) => ({ pk: `${PARTITIONS.spec}${tenant}`, sk: name });

@@ -1,13 +1,16 @@
 /**
- * Counts requests, errors and last use per key (and last use per credential of the key) in memory
- * and writes them in batches, so the request path never waits on a usage write. Each write is a
+ * Counts requests and errors per key, per minute and status class (for the key's usage series),
+ * and last use per key (and per credential of the key) in memory, and writes them in batches, so the request path never waits on a usage write. Each write is a
  * delta with an id of its own, which the store applies once per id: a delta whose write failed, or
  * was abandoned half-way, is re-sent unchanged with its id, so it is neither lost nor counted twice
  * when the earlier attempt did land.
  */
 import { randomUUID } from 'node:crypto';
 import type { ApiKeyRecord } from '../keys/key-record';
-import type { CredentialUse, KeyStore, UsageDelta } from '../store/key-store';
+import { type CredentialUse, type KeyStore, MAX_MINUTES_PER_DELTA, type UsageDelta, type UsageMinute } from '../store/key-store';
+import { type BucketCounts, countStatus, emptyCounts } from './usage-series';
+
+const MINUTE_MS = 60_000;
 
 export interface UsageRecorderOptions {
   readonly store: Pick<KeyStore, 'recordUsage'>;
@@ -31,8 +34,11 @@ export interface FlushOptions {
 interface Counts {
   tenant: string;
   keyId: string;
-  requests: number;
-  errors: number;
+  /** Minute start (epoch ms) → that minute's counts: a batch spans a minute or two, so a handful. */
+  minutes: Map<number, BucketCounts>;
+  /** The minute counted into last, and its counts: most requests fall in it and skip the map. */
+  currentMinuteMs: number;
+  current: BucketCounts | undefined;
   lastUsedAtMs: number;
   /** Credential hash → its latest use: only credentials that opened the key, so a handful at most (current, pending, 3 in grace). */
   credentials: Map<string, number> | undefined;
@@ -68,19 +74,26 @@ export class UsageRecorder {
     }
   }
 
-  /** A request by `key`, presented as the credential with `credentialHash` (when it is known). */
-  recordUse(key: Pick<ApiKeyRecord, 'tenant' | 'id'>, credentialHash: string | undefined, isError: boolean): void {
-    this.record(key.tenant, key.id, isError, this.clock(), credentialHash);
+  /**
+   * A request by `key`, presented as the credential with `credentialHash` (when it is known),
+   * answered with HTTP `status` (a refusal counts with the status it is refused with).
+   */
+  recordUse(key: Pick<ApiKeyRecord, 'tenant' | 'id'>, credentialHash: string | undefined, status: number): void {
+    this.record(key.tenant, key.id, status, this.clock(), credentialHash);
   }
 
-  record(tenant: string, keyId: string, isError: boolean, atMs: number = this.clock(), credentialHash?: string): void {
+  record(tenant: string, keyId: string, status: number, atMs: number = this.clock(), credentialHash?: string): void {
     let entry = this.pending.get(keyId);
     if (!entry) {
-      entry = { tenant, keyId, requests: 0, errors: 0, lastUsedAtMs: atMs, credentials: undefined };
+      entry = { tenant, keyId, minutes: new Map(), currentMinuteMs: Number.NaN, current: undefined, lastUsedAtMs: atMs, credentials: undefined };
       this.pending.set(keyId, entry);
     }
-    entry.requests += 1;
-    if (isError) entry.errors += 1;
+    const minute = atMs - (atMs % MINUTE_MS);
+    if (minute !== entry.currentMinuteMs || !entry.current) {
+      entry.current = minuteOf(entry, minute);
+      entry.currentMinuteMs = minute;
+    }
+    countStatus(entry.current, status);
     if (atMs > entry.lastUsedAtMs) entry.lastUsedAtMs = atMs;
     if (credentialHash === undefined) return;
     entry.credentials ??= new Map();
@@ -148,22 +161,48 @@ export class UsageRecorder {
     const batch = [...this.unsettled.values()];
     for (const [keyId, counts] of this.pending) {
       if (this.unsettled.has(keyId)) continue;
+      const minutes = takeMinutes(counts);
       const delta: UsageDelta = {
         id: randomUUID(),
         tenant: counts.tenant,
         keyId,
-        requests: counts.requests,
-        errors: counts.errors,
+        requests: minutes.reduce((sum, minute) => sum + minute.requests, 0),
+        errors: minutes.reduce((sum, minute) => sum + minute.errors, 0),
+        minutes,
         lastUsedAt: new Date(counts.lastUsedAtMs).toISOString(),
         ...(counts.credentials ? { credentials: credentialUses(counts.credentials) } : {}),
       };
       // Unsettled from before the first attempt: an abandoned flush leaves it ready to re-send.
       this.unsettled.set(keyId, delta);
-      this.pending.delete(keyId);
+      // Minutes beyond one delta's share wait for the next (lastUsedAt again: setting it is idempotent).
+      if (counts.minutes.size === 0) this.pending.delete(keyId);
+      else counts.credentials = undefined;
       batch.push(delta);
     }
     return batch;
   }
+}
+
+function minuteOf(counts: Counts, minute: number): BucketCounts {
+  let bucket = counts.minutes.get(minute);
+  if (!bucket) {
+    bucket = emptyCounts();
+    counts.minutes.set(minute, bucket);
+  }
+  return bucket;
+}
+
+/** The oldest MAX_MINUTES_PER_DELTA minutes of `counts`, removed from it. */
+function takeMinutes(counts: Counts): UsageMinute[] {
+  const starts = [...counts.minutes.keys()].sort((a, b) => a - b).slice(0, MAX_MINUTES_PER_DELTA);
+  const minutes = starts.map((start) => {
+    const { requests, errors, byStatus } = counts.minutes.get(start)!;
+    return { at: new Date(start).toISOString(), requests, errors, byStatus: { ...byStatus } };
+  });
+  for (const start of starts) counts.minutes.delete(start);
+  // The current minute may be among those taken: count on into a fresh bucket, not the sent one.
+  counts.current = undefined;
+  return minutes;
 }
 
 function credentialUses(latest: Map<string, number>): CredentialUse[] {

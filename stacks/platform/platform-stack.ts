@@ -23,8 +23,8 @@ import { RotationFunction } from './rotation-function';
 /** Writes to the keys table: conditional puts/updates, inside transactions too. */
 const KEY_WRITES = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
 /**
- * The only partitions of the keys table the key service may touch: key records (`TENANT#…`) and
- * secret pointers (`SECRET#…`). Specs (`SPEC#…`) and the provisioner's records (`PROVISIONED#…`)
+ * The only partitions of the keys table the key service may touch: key records (`TENANT#…`),
+ * secret pointers (`SECRET#…`), keys' usage series (`USAGE_SERIES#…`) and the audit log (`AUDIT#…`: the service records management actions). Specs (`SPEC#…`) and the provisioner's records (`PROVISIONED#…`)
  * steer what the provisioner does, so the internet-facing service must not be able to write them.
  * None of the granted actions works without a partition key, so the set is never empty.
  */
@@ -128,6 +128,13 @@ export class PlatformStack extends KeyrollStack {
       sweepSchedule: target.rotationSweepSchedule,
       usageLagSeconds: target.usageLagSeconds,
     });
+    // The console shows a declared key's rotation by asking the rotation Lambda (as `keyroll
+    // rotation status` does), so the service never reads or writes rotation records itself.
+    new IamRolePolicy(this, 'service-rotation-status', {
+      role: this.service.role.name,
+      name: 'ask-rotation-status',
+      policy: policyDocument({ actions: ['lambda:InvokeFunction'], resources: [this.rotation.lambda.function.arn] }),
+    });
 
     new TerraformOutput(this, 'api-url', { value: this.serviceUrl.functionUrl, description: 'Key service base URL' });
     new TerraformOutput(this, 'keys-table', { value: this.tables.keys.name });
@@ -140,9 +147,9 @@ export class PlatformStack extends KeyrollStack {
 
 /**
  * What the rotation writes: key records and credential pointers (pending, promoted, retired) and its
- * own records. Never specs or provisioner records.
+ * own records, and the audit log's rotation entries. Never specs or provisioner records.
  */
-const ROTATION_WRITABLE_PARTITIONS = [PARTITIONS.tenant, PARTITIONS.secret, PARTITIONS.rotation];
+const ROTATION_WRITABLE_PARTITIONS = [PARTITIONS.tenant, PARTITIONS.secret, PARTITIONS.rotation, PARTITIONS.audit];
 
 function consumerCacheSeconds(target: DeployTarget): number {
   return target.consumerCacheSeconds ?? DEFAULT_CONSUMER_CACHE_SECONDS;

@@ -220,7 +220,7 @@ describe('cdktf deploy of the example app', () => {
     const { PolicyDocument } = await new IAMClient({}).send(new GetRolePolicyCommand({ RoleName: 'keyroll-service-role', PolicyName: 'key-service-data' }));
     const statements = JSON.parse(decodeURIComponent(PolicyDocument!)).Statement as { Action: string[]; Condition?: unknown }[];
     expect(statements.find((s) => s.Action.includes('dynamodb:Query'))?.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*', 'SECRET#*'] },
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*', 'SECRET#*', 'USAGE_SERIES#*', 'AUDIT#*', 'CONSOLE#*'] },
     });
   });
 

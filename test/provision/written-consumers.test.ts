@@ -196,7 +196,8 @@ describe('declared keys', () => {
 
     const { keyId } = await fx.provisioner().handle(events.create(input));
 
-    expect((await fx.manager.get(spec.tenant, keyId)).declared).toEqual({ secretArn: input.secretArn, name: spec.name });
+    // With how many consumers it has, which decides whether regenerating it rotates it.
+    expect((await fx.manager.get(spec.tenant, keyId)).declared).toEqual({ secretArn: input.secretArn, name: spec.name, consumers: spec.consumers.length + spec.referenceRules.length });
   });
 
   it('marks a key issued before keys carried their declaration on the next apply, and follows a rename', async () => {
@@ -211,11 +212,12 @@ describe('declared keys', () => {
     expect((await fx.manager.get(spec.tenant, keyId)).declared).toBeUndefined();
 
     await fx.provisioner().handle(events.update({ ...input, specDigest: 'digest-2' }, input));
-    expect((await fx.manager.get(spec.tenant, keyId)).declared).toEqual({ secretArn: input.secretArn, name: spec.name });
+    const consumers = spec.consumers.length + spec.referenceRules.length;
+    expect((await fx.manager.get(spec.tenant, keyId)).declared).toEqual({ secretArn: input.secretArn, name: spec.name, consumers });
 
     const renamed = { ...spec, name: `${spec.name}-renamed` };
     await fx.putSpec(renamed);
     await fx.provisioner().handle(events.update({ ...input, name: renamed.name, specDigest: 'digest-3' }, { ...input, specDigest: 'digest-2' }));
-    expect((await fx.manager.get(spec.tenant, keyId)).declared).toEqual({ secretArn: input.secretArn, name: renamed.name });
+    expect((await fx.manager.get(spec.tenant, keyId)).declared).toEqual({ secretArn: input.secretArn, name: renamed.name, consumers });
   });
 });

@@ -37,7 +37,7 @@ describe('a straggler on the old credential', () => {
     const usage = new UsageRecorder({ store: h.fx.store, autoFlush: false, clock: () => h.now().getTime() });
     const straggle = async () => {
       const verification = await new KeyVerifier({ store: h.fx.store, environment: 'production', clock: () => h.now().getTime() }).verify(old);
-      if (verification.ok) usage.recordUse(verification.key, hashCredential(old), false);
+      if (verification.ok) usage.recordUse(verification.key, hashCredential(old), 200);
       await usage.flush();
       return verification.ok;
     };
@@ -86,7 +86,7 @@ describe('a straggler on the old credential', () => {
     const record = await h.keyRecord(key);
     // One last use 10 minutes in, then nothing: retired a horizon (plus the usage lag) later.
     h.advance(10 * MINUTE);
-    usage.recordUse(record, hashCredential(key.firstCredential), false);
+    usage.recordUse(record, hashCredential(key.firstCredential), 200);
     await usage.flush();
     h.advance(HORIZON_MS - 1);
     expect((await h.sweep()).outcomes.find((o) => o.name === key.spec.name)).toMatchObject({ action: 'waiting' });

@@ -63,10 +63,10 @@ beforeEach(() => {
 });
 
 /** A declared key as the provisioner issues it: a tagged `keyroll/acme/<name>` secret, then the key, then the key in the secret. */
-async function declaredKey(permissions = ['telemetry:write']) {
+async function declaredKey(permissions = ['telemetry:write'], consumers?: number) {
   const name = uniqueName('sensors').toLowerCase();
   const { ARN } = await sm.send(new CreateSecretCommand({ Name: `keyroll/acme/${name}`, Tags: [{ Key: 'keyroll:key', Value: `acme/${name}` }] }));
-  const declared: DeclaredKey = { secretArn: ARN!, name };
+  const declared: DeclaredKey = { secretArn: ARN!, name, ...(consumers !== undefined ? { consumers } : {}) };
   const { record, key } = await harness.manager.create('acme', { name, environment: 'production', permissions }, undefined, { declared });
   await sm.send(new PutSecretValueCommand({ SecretId: ARN, SecretString: JSON.stringify({ apiKey: key, keyId: record.id }) }));
   return { id: record.id, key, declared };
@@ -84,7 +84,7 @@ describe('happy path', () => {
     const response = await regenerate(id);
 
     expect(response.status).toBe(202);
-    expect(response.body).toEqual({ rotation: { keyId: id, name: declared.name, secretArn: declared.secretArn, versionId: expect.any(String), state: 'rotating' } });
+    expect(response.body).toEqual({ rotation: { keyId: id, name: declared.name, secretArn: declared.secretArn, versionId: expect.any(String), state: 'rotating', phase: 'rotating' } });
     expect(response.text.match(KEY_PATTERN_GLOBAL)).toBeNull();
     expect(response.headers.get('cache-control')).toBe('no-store');
     // SecretId alone: the secret's own function and schedule, as deployed; nothing reconfigured.
@@ -116,6 +116,27 @@ describe('happy path', () => {
     expect(regenerated.body.key).toMatch(/^kr_live_/);
     expect(regenerated.body.declared).toBeNull();
     expect(secrets.state.rotations).toEqual([]);
+  });
+});
+
+describe('a declared key without consumers', () => {
+  // The issue's declared key is "one that has a spec and consumers": with nobody to move, a
+  // regenerate is an ordinary one (the secret catches up at the next deploy).
+  it('is regenerated like an API key: 200 with the new credential, no rotation', async () => {
+    const { id, key } = await declaredKey(['telemetry:write'], 0);
+    secrets.state.rotationConfigured = true;
+    const regenerated = await regenerate(id);
+    expect(regenerated.status).toBe(200);
+    expect(regenerated.body.key).toMatch(/^kr_live_/);
+    expect(regenerated.body.key).not.toBe(key);
+    expect(regenerated.body.declared).toMatchObject({ consumers: 0 });
+    expect(secrets.state.rotations).toEqual([]);
+  });
+
+  it('with consumers, or a count from before counts were kept, is rotated', async () => {
+    const { id } = await declaredKey(['telemetry:write'], 2);
+    secrets.state.rotationConfigured = true;
+    expect((await regenerate(id)).status).toBe(202);
   });
 });
 

@@ -47,9 +47,9 @@ describe('usage', () => {
   it('never moves lastUsedAt backwards when an older batch lands late', async () => {
     const { id } = await harness.issue('acme', { permissions: ['telemetry:write'] });
     const store = harness.server.service.deps.usage;
-    store.record('acme', id, false, Date.parse('2026-06-01T12:00:00Z'));
+    store.record('acme', id, 200, Date.parse('2026-06-01T12:00:00Z'));
     await store.flush();
-    store.record('acme', id, true, Date.parse('2026-06-01T11:00:00Z'));
+    store.record('acme', id, 500, Date.parse('2026-06-01T11:00:00Z'));
     await store.flush();
     const record = await harness.manager.get('acme', id);
     expect(record).toMatchObject({ lastUsedAt: '2026-06-01T12:00:00.000Z', requestCount: 2, errorCount: 1 });

@@ -19,6 +19,7 @@ import { startGuide } from '../start-guide';
 import { StartTelemetry } from '../start-telemetry';
 import { listenForInterrupt } from '../until-interrupted';
 import { bootstrapKey } from './bootstrap';
+import { consoleSignInLink } from './console';
 import { portFromEnv, portTaken } from './serve';
 
 const TENANT = 'acme';
@@ -110,6 +111,8 @@ export async function startCommand(options: StartOptions): Promise<void> {
     say(`keyroll:     ${server.url} (environment ${environment})`);
     say(`Owner key ${id} for tenant ${TENANT} (every permission, *), shown once:`);
     say(`  export KEY=${key}`);
+    say(`Console:     ${await consoleSignInLink(TENANT, id, key, server.url)}`);
+    say(`             (a one-time sign-in link, valid 10 minutes; \`npx keyroll console --tenant ${TENANT}\` makes another)`);
     say();
     const guide = startGuide({
       url: server.url,

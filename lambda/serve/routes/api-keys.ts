@@ -19,6 +19,7 @@ import { JSON_BODY_LIMIT_BYTES, limitBody, readJson } from '../json-body';
 import { encodeCursor, parseListQuery } from '../list-query';
 import { callerTenant, mayChange, pathKeyId, readableKey, scopedCustomerId, visibleTo } from '../tenant-scope';
 import { credentialHashes, keyView } from '../views';
+import { auditKeyAction, auditKeyChange, rememberingGuard } from '../key-audit';
 
 /** The methods management routes answer; the auth middleware runs for these only. */
 export const MANAGEMENT_METHODS = ['GET', 'POST', 'PATCH', 'DELETE'];
@@ -39,6 +40,7 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     const customerId = scopedCustomerId(c.get('key'), input.customerId);
     const { record, key } = await deps.manager.create(tenant, { ...input, customerId });
     deps.logger.info('key created', { tenant, keyId: record.id, environment: record.environment });
+    await auditKeyChange(deps, c, undefined, record);
     return respondPrivately(c, { ...keyView(record), key }, 201, { location: `/v1/tenants/${tenant}/api-keys/${record.id}` });
   });
 
@@ -68,15 +70,19 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     assertMayUpdate(caller, record, input);
     if (input.permissions) assertKnownPermissions(input.permissions, await deps.declaredPermissions.get(record.tenant), 'body.permissions');
     // Checked again against the version the change is written over.
-    const updated = await deps.manager.update(record.tenant, record.id, input, (current) => assertMayUpdate(caller, current, input));
+    const applied = rememberingGuard((current) => assertMayUpdate(caller, current, input));
+    const updated = await deps.manager.update(record.tenant, record.id, input, applied.guard);
     deps.logger.info('key updated', { tenant: record.tenant, keyId: record.id, fields: Object.keys(input) });
+    await auditKeyChange(deps, c, applied.before(), updated);
     return respondPrivately(c, keyView(updated));
   });
 
   const revokeRoute = async (c: Context<ServeEnv>) => {
     const tenant = callerTenant(c);
-    const revoked = await deps.manager.revoke(tenant, pathKeyId(c), mayChange(c));
+    const applied = rememberingGuard(mayChange(c));
+    const revoked = await deps.manager.revoke(tenant, pathKeyId(c), applied.guard);
     deps.logger.info('key revoked', { tenant, keyId: revoked.id });
+    await auditKeyChange(deps, c, applied.before(), revoked);
     return respondPrivately(c, keyView(revoked));
   };
   routes.delete(`${base}/:id`, revokeRoute);
@@ -85,9 +91,13 @@ export function apiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   routes.post(`${base}/:id/regenerate`, async (c) => {
     const record = await readableKey(deps, c);
     const input = parseInput(regenerateKeyInputSchema, await readJson(c, {}), 'body');
-    if (record.declared) return startRotation(deps, c, record, record.declared, input);
-    const { record: regenerated, key } = await deps.manager.regenerate(record.tenant, record.id, input, mayChange(c));
+    // A declared key with consumers (the issue's "spec and consumers") is rotated, so every consumer
+    // moves; one without any is regenerated like an API key (its secret catches up at the next deploy).
+    if (record.declared && (record.declared.consumers ?? 1) > 0) return startRotation(deps, c, record, record.declared, input);
+    const applied = rememberingGuard(mayChange(c));
+    const { record: regenerated, key } = await deps.manager.regenerate(record.tenant, record.id, input, applied.guard);
     deps.logger.info('key regenerated', { tenant: record.tenant, keyId: record.id, graceSeconds: input.graceSeconds ?? 0 });
+    await auditKeyChange(deps, c, applied.before(), regenerated);
     return respondPrivately(c, { ...keyView(regenerated), key });
   });
 
@@ -111,5 +121,6 @@ async function startRotation(deps: ServeDeps, c: Context<ServeEnv>, record: ApiK
   }
   const rotation = await deps.rotations.start(record, declared);
   deps.logger.info('key rotation started', { tenant: record.tenant, keyId: record.id, name: declared.name, versionId: rotation.versionId });
+  await auditKeyAction(deps, c, record, 'regenerate', `started the rotation of declared key \`${declared.name}\` (Secrets Manager version ${rotation.versionId})`);
   return respondPrivately(c, { rotation }, 202);
 }

@@ -17,6 +17,7 @@ import type { ServeDeps } from '../deps';
 import { JSON_BODY_LIMIT_BYTES, limitBody, readJson } from '../json-body';
 import { assertMayIssue } from '../../keys/management-rules';
 import { callerTenant, mayChange, pathKeyId, readableKey, visibleTo } from '../tenant-scope';
+import { auditKeyChange, rememberingGuard } from '../key-audit';
 
 export const LEGACY_KEY_PERMISSIONS = [PERMISSIONS.telemetryWrite];
 
@@ -47,6 +48,7 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
       customerId: c.get('key').customerId,
     });
     deps.logger.info('key created', { tenant, keyId: record.id, environment: record.environment, route: 'legacy' });
+    await auditKeyChange(deps, c, undefined, record);
     return respondPrivately(c, { id: record.id, name: record.name, key }, 201, { location: `/auth/${tenant}/apiKeys/${record.id}` });
   });
 
@@ -56,8 +58,10 @@ export function legacyApiKeyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   });
 
   routes.delete(`${base}/:keyId`, async (c) => {
-    const record = await deps.manager.revoke(callerTenant(c), pathKeyId(c, 'keyId'), mayChange(c));
+    const applied = rememberingGuard(mayChange(c));
+    const record = await deps.manager.revoke(callerTenant(c), pathKeyId(c, 'keyId'), applied.guard);
     deps.logger.info('key revoked', { tenant: record.tenant, keyId: record.id, route: 'legacy' });
+    await auditKeyChange(deps, c, applied.before(), record);
     return respondPrivately(c, { message: `API key ${record.id} revoked.` });
   });
 

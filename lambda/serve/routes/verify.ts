@@ -1,10 +1,12 @@
 /**
  * `POST /v1/verify {key, permission?}`: lets other services check a key without holding one. A
- * verification is a use of the key: it counts towards the key's rate limit and usage.
+ * verification is a use of the key: it counts towards the key's rate limit and usage. Its usage
+ * status is the one the key would be refused with on an authenticated route (401, 403, 429), or
+ * 200 when valid: the answer is always 200, but a refused key is what the usage series must show.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { VerificationCode } from '../../errors';
+import { ERROR_STATUS, type VerificationCode } from '../../errors';
 import type { ApiKeyRecord } from '../../keys/key-record';
 import { PERMISSION_PATTERN } from '../../keys/permissions';
 import type { RateLimitDecision } from '../../rate-limit/rate-limiter';
@@ -28,7 +30,7 @@ export function verifyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   routes.post('/v1/verify', limitBody(4096), async (c) => {
     const input = parseInput(verifyInputSchema, await readJson(c), 'body');
     const check = await checkKey(deps, input.key, input.permission);
-    if (check.key) deps.usage.recordUse(check.key, check.credentialHash, !check.ok);
+    if (check.key) deps.usage.recordUse(check.key, check.credentialHash, check.ok ? 200 : ERROR_STATUS[check.code]);
     return respond(c, answer(check.ok ? 'VALID' : check.code, check.key, check.decision));
   });
   return routes;

@@ -1,0 +1,47 @@
+/**
+ * Where a request came from, for the audit log: the client's IP address and its User-Agent.
+ *
+ * The address is the connection's peer: on Node the socket's remote address, on Lambda the front
+ * end's `requestContext` (function URLs and HTTP APIs: `http.sourceIp`; REST APIs:
+ * `identity.sourceIp`). `X-Forwarded-For` is anyone's to write, so it is read only when the
+ * service is told how many proxies in front of it append to it (KEYROLL_TRUSTED_PROXY_HOPS): then
+ * the address is the one the outermost trusted proxy saw, counted from the right
+ * (https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/X-Forwarded-For#selecting_an_ip_address).
+ */
+import { isIP } from 'node:net';
+import type { Context } from 'hono';
+import type { RequestOrigin } from '../audit/audit-log';
+import type { ServeEnv } from './context';
+
+export function requestOrigin(c: Context<ServeEnv>, trustedProxyHops = 0): RequestOrigin {
+  const sourceIp = clientAddress(c, trustedProxyHops);
+  const userAgent = c.req.header('user-agent');
+  return { ...(sourceIp ? { sourceIp } : {}), ...(userAgent ? { userAgent } : {}) };
+}
+
+function clientAddress(c: Context<ServeEnv>, trustedProxyHops: number): string | undefined {
+  const peer = peerAddress(c.env);
+  if (trustedProxyHops <= 0) return peer;
+  const forwarded = (c.req.header('x-forwarded-for') ?? '')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  // With n trusted proxies, the last n entries were written by them; the one before is the client.
+  // A shorter header means the request skipped a proxy: the peer is all that can be trusted.
+  const candidate = forwarded.length >= trustedProxyHops ? forwarded[forwarded.length - trustedProxyHops] : undefined;
+  return candidate && isIP(normalize(candidate)) ? normalize(candidate) : peer;
+}
+
+function peerAddress(env: unknown): string | undefined {
+  const bindings = env as {
+    incoming?: { socket?: { remoteAddress?: string } };
+    requestContext?: { http?: { sourceIp?: string }; identity?: { sourceIp?: string } };
+  } | undefined;
+  const address = bindings?.requestContext?.http?.sourceIp ?? bindings?.requestContext?.identity?.sourceIp ?? bindings?.incoming?.socket?.remoteAddress;
+  return address && isIP(normalize(address)) ? normalize(address) : undefined;
+}
+
+/** `::ffff:192.0.2.1` (an IPv4 client on a dual-stack socket) is 192.0.2.1. */
+function normalize(address: string): string {
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+}
