@@ -30,8 +30,6 @@ const MAX_RETRY_MS = 1_000;
 
 const LEASE_FIX = "Check that KEYROLL_KEYS_TABLE names the keys table and that the provisioner's role may dynamodb:UpdateItem and GetItem on it.";
 
-const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Runs `work` holding the key's lease, waiting up to `waitMs` for it; throws KEY_BUSY when it stays
  * taken. Only a busy lease is retried: whatever `work` throws leaves at once, the lease given back.
@@ -41,27 +39,31 @@ const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resol
  */
 export async function holdingKeyLease<T>(records: RotationRecordStore, tenant: string, name: string, options: KeyLeaseOptions, work: () => Promise<T>): Promise<T> {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? sleepFor;
   const started = now();
-  let retryMs = FIRST_RETRY_MS;
-  for (let attempt = 1; ; attempt++) {
-    let holding = false;
-    try {
-      return await withKeyLease(records, tenant, name, options.owner, options.ttlMs, () => {
+  let holding = false;
+  try {
+    return await withKeyLease(
+      records,
+      tenant,
+      name,
+      options.owner,
+      options.ttlMs,
+      () => {
         holding = true;
         return work();
-      });
-    } catch (error) {
-      if (holding) throw error;
-      if (!(error instanceof KeyBusyError)) {
-        throw handoutErrors.awsRequestFailed(`Taking the lease of key \`${name}\` of tenant \`${tenant}\``, error, LEASE_FIX);
-      }
-      const waited = now() - started;
-      const left = options.waitMs - waited;
-      if (left <= 0) throw provisionErrors.keyBusy(tenant, name, waited, error.holder, error.untilMs);
-      if (attempt === 1) options.log.info("waiting for the key's lease: a rotation step or another deploy of the key holds it", { holder: error.holder });
-      await sleep(Math.min(retryMs, left));
-      retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
-    }
+      },
+      {
+        waitMs: options.waitMs,
+        firstRetryMs: FIRST_RETRY_MS,
+        maxRetryMs: MAX_RETRY_MS,
+        now,
+        ...(options.sleep ? { sleep: options.sleep } : {}),
+        onWait: (busy) => options.log.info("waiting for the key's lease: a rotation step or another deploy of the key holds it", { holder: busy.holder }),
+      },
+    );
+  } catch (error) {
+    if (holding) throw error;
+    if (error instanceof KeyBusyError) throw provisionErrors.keyBusy(tenant, name, now() - started, error.holder, error.untilMs);
+    throw handoutErrors.awsRequestFailed(`Taking the lease of key \`${name}\` of tenant \`${tenant}\``, error, LEASE_FIX);
   }
 }

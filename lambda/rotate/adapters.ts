@@ -9,6 +9,7 @@ import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamod
 import { isKeyrollError } from '../errors';
 import { awsCall } from '../handout/aws-errors';
 import { consumerOwner } from '../handout/consumers/consumer-owner';
+import { consumerId } from '../handout/consumers/consumer-ref';
 import type { ConsumerWriter } from '../handout/consumers/consumer-writer';
 import type { WritableConsumer } from '../handout/consumers/registry';
 import { moveCurrentTo, putPendingVersion, readSecretVersion, removePendingLabel } from '../handout/key-secret';
@@ -96,20 +97,6 @@ export function specPort(documentClient: DynamoDBDocumentClient, keysTable: stri
       };
     },
   };
-}
-
-/** How status and logs name a consumer: `<type>:<its handle>`. */
-export function consumerId(consumer: { readonly type: string; readonly ruleName?: string; readonly functionName?: string; readonly variable?: string; readonly name?: string }): string {
-  switch (consumer.type) {
-    case 'iot-rule-inline':
-      return `iot-rule-inline:${consumer.ruleName}`;
-    case 'lambda-env':
-      return `lambda-env:${consumer.functionName}#${consumer.variable}`;
-    case 'ssm-parameter':
-      return `ssm-parameter:${consumer.name}`;
-    default:
-      return consumer.type;
-  }
 }
 
 /** The names of a tenant's declared keys: one Query on its spec partition. */

@@ -175,6 +175,14 @@ export interface LeaseWait {
    * fails on it costs a Secrets Manager retry, which may come much later. @default 0 (no wait)
    */
   readonly waitMs?: number;
+  /** The first retry comes after this long, each next one after twice as long. @default 50 */
+  readonly firstRetryMs?: number;
+  /** The longest gap between two tries. @default 500 */
+  readonly maxRetryMs?: number;
+  /** Told once, when the lease is first found taken and the wait begins. */
+  readonly onWait?: (busy: KeyBusyError) => void;
+  /** Real time, whatever clock the caller works with. @default Date.now */
+  readonly now?: () => number;
   /** @default setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
 }
@@ -183,10 +191,11 @@ const FIRST_LEASE_RETRY_MS = 50;
 const MAX_LEASE_RETRY_MS = 500;
 
 /**
- * Runs `work` holding the key's lease, and gives it back however `work` ends.
+ * Runs `work` holding the key's lease, and gives it back however `work` ends. With `wait`, a lease
+ * another owner holds is tried again until `wait.waitMs` has passed.
  *
  * @example
- * await withKeyLease(records, 'acme', 'telemetry-ingest', `rotation:${requestId}`, 90_000, () => runStep(...), { waitMs: 10_000 });
+ * await withKeyLease(records, 'acme', 'telemetry-ingest', `rotation:${requestId}`, 90_000, () => runStep(...));
  */
 export async function withKeyLease<T>(
   records: RotationRecordStore,
@@ -207,14 +216,17 @@ export async function withKeyLease<T>(
 
 async function acquireWaiting(records: RotationRecordStore, tenant: string, name: string, owner: string, ttlMs: number, wait: LeaseWait): Promise<void> {
   const sleep = wait.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-  const deadline = Date.now() + (wait.waitMs ?? 0);
-  for (let retryMs = FIRST_LEASE_RETRY_MS; ; retryMs = Math.min(retryMs * 2, MAX_LEASE_RETRY_MS)) {
+  const now = wait.now ?? Date.now;
+  const deadline = now() + (wait.waitMs ?? 0);
+  const maxRetryMs = wait.maxRetryMs ?? MAX_LEASE_RETRY_MS;
+  for (let retryMs = wait.firstRetryMs ?? FIRST_LEASE_RETRY_MS, attempt = 1; ; retryMs = Math.min(retryMs * 2, maxRetryMs), attempt++) {
     try {
       await records.acquire(tenant, name, owner, ttlMs);
       return;
     } catch (error) {
-      const left = deadline - Date.now();
+      const left = deadline - now();
       if (!(error instanceof KeyBusyError) || left <= 0) throw error;
+      if (attempt === 1) wait.onWait?.(error);
       await sleep(Math.min(retryMs, left));
     }
   }
