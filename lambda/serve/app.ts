@@ -8,6 +8,7 @@ import { methodsByPath } from './allowed-methods';
 import { classifyError, errorResponse } from './error-response';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditRoutes } from './routes/audit';
+import { alertRoutes } from './routes/alerts';
 import { healthRoutes } from './routes/health';
 import { keyUsageRoutes } from './routes/key-usage';
 import { legacyApiKeyRoutes } from './routes/legacy-api-keys';
@@ -26,6 +27,7 @@ export function createApp(deps: ServeDeps): Hono<ServeEnv> {
   app.route('/', keyUsageRoutes(deps));
   app.route('/', legacyApiKeyRoutes(deps));
   app.route('/', auditRoutes(deps));
+  app.route('/', alertRoutes(deps));
 
   const allowedMethods = methodsByPath(app.routes);
   app.notFound((c) => {

@@ -10,10 +10,13 @@ import type { ServeEnv } from './context';
 import { classifyError } from './error-response';
 import { checkKey, type KeyCheck, type KeyCheckDeps } from './key-check';
 import { presentedKey } from './presented-key';
+import { sourceAddress } from './request-origin';
 
 export interface AuthDeps extends KeyCheckDeps {
   readonly usage: UsageRecorder;
   readonly extraKeyHeaders: readonly string[];
+  /** Proxies in front of the service that append to X-Forwarded-For (KEYROLL_TRUSTED_PROXY_HOPS). @default 0 */
+  readonly trustedProxyHops?: number;
 }
 
 /** As middleware, for route groups (management). */
@@ -28,7 +31,7 @@ export function authenticate(deps: AuthDeps, permission?: string): MiddlewareHan
       status = thrownStatus(error);
       throw error;
     } finally {
-      deps.usage.recordUse(check.key, check.credentialHash, status);
+      deps.usage.recordUse(check.key, check.credentialHash, status, sourceAddress(c, deps.trustedProxyHops));
     }
   };
 }
@@ -51,27 +54,27 @@ function runHandler(deps: AuthDeps, handler: Handler<ServeEnv>, c: Context<Serve
   try {
     result = handler(c, next) as Response | Promise<Response>;
   } catch (error) {
-    countRequest(deps, check, thrownStatus(error));
+    countRequest(deps, c, check, thrownStatus(error));
     throw error;
   }
   if (!(result instanceof Promise)) {
-    countRequest(deps, check, result.status);
+    countRequest(deps, c, check, result.status);
     return result;
   }
   return result.then(
     (response) => {
-      countRequest(deps, check, response.status);
+      countRequest(deps, c, check, response.status);
       return response;
     },
     (error: unknown) => {
-      countRequest(deps, check, thrownStatus(error));
+      countRequest(deps, c, check, thrownStatus(error));
       throw error;
     },
   );
 }
 
-function countRequest(deps: AuthDeps, check: Passed, status: number): void {
-  deps.usage.recordUse(check.key, check.credentialHash, status);
+function countRequest(deps: AuthDeps, c: Context<ServeEnv>, check: Passed, status: number): void {
+  deps.usage.recordUse(check.key, check.credentialHash, status, sourceAddress(c, deps.trustedProxyHops));
 }
 
 /** The status the app's error handler answers a thrown value with (see app.ts onError). */
@@ -93,8 +96,10 @@ function admit(deps: AuthDeps, c: Context<ServeEnv>, check: KeyCheck, permission
     c.set('key', check.key);
     return check;
   }
-  // A known key that is refused still counts as used, with the status it is refused with.
+  // A known key that is refused still counts as used, with the status it is refused with; so does
+  // a credential the key no longer accepts, which is also an alert.
   const refusal = check.code === 'INSUFFICIENT_PERMISSIONS' && permission ? errors.insufficientPermissions(permission) : errors.verification(check.code);
-  if (check.key) deps.usage.recordUse(check.key, check.credentialHash, refusal.status);
+  if (check.key) deps.usage.recordUse(check.key, check.credentialHash, refusal.status, sourceAddress(c, deps.trustedProxyHops));
+  else if (check.retiredFrom && check.credentialHash) deps.usage.recordRetiredUse(check.retiredFrom, check.credentialHash, sourceAddress(c, deps.trustedProxyHops));
   throw refusal;
 }

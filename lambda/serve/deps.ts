@@ -10,6 +10,7 @@ import type { AuthDeps } from './authenticate';
 import type { KeyRotations } from './key-rotations';
 import type { AuditLog } from '../audit/audit-log';
 import type { AuditRecorder } from '../audit/audit-recorder';
+import type { DynamoDbAlerts } from '../store/dynamodb-alerts';
 
 export interface ServeDeps extends AuthDeps {
   readonly manager: KeyManager;
@@ -29,6 +30,6 @@ export interface ServeDeps extends AuthDeps {
   readonly audit: AuditRecorder;
   /** Reads the audit log (`GET /v1/tenants/{tenant}/audit`). */
   readonly auditLog: Pick<AuditLog, 'list'>;
-  /** Proxies in front of the service that append to X-Forwarded-For (KEYROLL_TRUSTED_PROXY_HOPS). @default 0 */
-  readonly trustedProxyHops?: number;
+  /** Reads alerts on unusual activity (`GET /v1/tenants/{tenant}/alerts`); the alert monitor raises them. */
+  readonly alerts: Pick<DynamoDbAlerts, 'list'>;
 }

@@ -19,6 +19,8 @@ export type KeyCheck =
       readonly key?: ApiKeyRecord;
       readonly credentialHash?: string;
       readonly decision?: RateLimitDecision;
+      /** Set when the credential is one the key no longer accepts (see Verification). */
+      readonly retiredFrom?: ApiKeyRecord;
     };
 
 export interface KeyCheckDeps {

@@ -1,4 +1,5 @@
 /** The service's settings, read once from the environment with errors that say how to fix them. */
+import { type AlertThresholds, alertThresholdsFromEnv } from '../alerts/alert-thresholds';
 import { serviceEnvironmentFromEnv } from '../deploy-env/service-environment';
 import type { Environment } from '../keys/environments';
 import { type TableNames, tableNamesFromEnv } from '../tables/table-names';
@@ -20,6 +21,8 @@ export interface ServiceConfig {
    * 0 (the default) ignores the header: the audit log's source IP is the connection's peer.
    */
   readonly trustedProxyHops?: number;
+  /** When alerts on unusual activity fire (KEYROLL_ALERT_*). @default DEFAULT_ALERT_THRESHOLDS */
+  readonly alertThresholds?: AlertThresholds;
 }
 
 export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
@@ -28,7 +31,7 @@ export function serviceConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Serv
     env.KEYROLL_API_KEY_HEADERS === undefined
       ? DEFAULT_EXTRA_KEY_HEADERS
       : env.KEYROLL_API_KEY_HEADERS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
-  return { environment, extraKeyHeaders, tables: tableNamesFromEnv(env), telemetryUrl: telemetryUrlFromEnv(env), trustedProxyHops: trustedProxyHopsFromEnv(env) };
+  return { environment, extraKeyHeaders, tables: tableNamesFromEnv(env), telemetryUrl: telemetryUrlFromEnv(env), trustedProxyHops: trustedProxyHopsFromEnv(env), alertThresholds: alertThresholdsFromEnv(env) };
 }
 
 export function trustedProxyHopsFromEnv(env: NodeJS.ProcessEnv = process.env): number {

@@ -24,6 +24,9 @@ import { KeyRotations } from './key-rotations';
 import { AuditRecorder } from '../audit/audit-recorder';
 import { DynamoDbAuditLog } from '../store/dynamodb-audit-log';
 import { type ServiceConfig, serviceConfigFromEnv, telemetryUrlFromEnv } from './service-config';
+import { type AlertMetrics, AlertMonitor } from '../alerts/alert-monitor';
+import { PowertoolsAlertMetrics } from '../alerts/alert-metrics';
+import { DynamoDbAlerts } from '../store/dynamodb-alerts';
 
 export interface ServiceOptions {
   /** @default serviceConfigFromEnv() */
@@ -44,6 +47,8 @@ export interface ServiceOptions {
   readonly secrets?: SecretsManagerClient;
   /** The console at /console: session idle timeout, rotation status source. @default see ConsoleOptions */
   readonly console?: ConsoleOptions;
+  /** Where raised alerts are counted. @default PowertoolsAlertMetrics (EMF on standard output) */
+  readonly alertMetrics?: AlertMetrics;
 }
 
 export interface Service {
@@ -71,8 +76,19 @@ export function createService(options: ServiceOptions = {}): Service {
     store: new DynamoDbRateLimitStore(documentClient, config.tables.rateLimits),
     logger,
   });
+  const usageSeries = new DynamoDbUsageSeries(documentClient, config.tables.keys);
+  const alerts = new DynamoDbAlerts(documentClient, config.tables.keys);
+  const monitor = new AlertMonitor({
+    store: alerts,
+    series: usageSeries,
+    metrics: options.alertMetrics ?? new PowertoolsAlertMetrics(),
+    ...(config.alertThresholds ? { thresholds: config.alertThresholds } : {}),
+    onRaised: (alert) => logger.warn('unusual activity on an API key', { alert }),
+    onError: (error) => logger.warn('alert evaluation failed; will retry after the next usage flush', { error: String(error) }),
+  });
   const usage = new UsageRecorder({
     store,
+    monitor,
     autoFlush: options.autoFlushUsage ?? true,
     flushIntervalMs: options.usageFlushIntervalMs,
     onFlushError: (error) => logger.warn('usage flush failed; will retry', { error: String(error) }),
@@ -96,7 +112,8 @@ export function createService(options: ServiceOptions = {}): Service {
     declaredPermissions: new DeclaredPermissions(documentClient, config.tables.keys),
     destinations: options.destinations ?? new TopicRuleDestinations({ telemetryUrl: config.telemetryUrl ?? telemetryUrlFromEnv(), logger }),
     telemetry: new DynamoDbTelemetryStore(documentClient, config.tables.telemetry),
-    usageSeries: new DynamoDbUsageSeries(documentClient, config.tables.keys),
+    usageSeries,
+    alerts,
     rotations: new KeyRotations({ secrets: options.secrets }),
     environment: config.environment,
     logger,

@@ -9,8 +9,12 @@
  */
 import type { ApiKeyRecord } from '../keys/key-record';
 
-/** Pointers of credentials a key no longer accepts linger a day past their grace, then TTL removes them. */
-export const POINTER_LINGER_SECONDS = 24 * 3600;
+/**
+ * Pointers of credentials a key no longer accepts linger 30 days past their grace, then TTL removes
+ * them: while one lingers, presenting its credential is recognised as a retired credential of its
+ * key (refused with 401 all the same) and raises the retired-credential alert.
+ */
+export const POINTER_LINGER_SECONDS = 30 * 24 * 3600;
 
 export type PointerWrite =
   /** A credential new to the key: its pointer must not exist yet. */

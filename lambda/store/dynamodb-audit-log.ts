@@ -6,10 +6,10 @@
  * both with `sk = <ISO time>#<entry id>`, the entry itself under `entry`, its key's environment and
  * customer beside it (for who may read it), and `ttl` AUDIT_RETENTION_DAYS after the entry.
  */
-import { type DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_RETENTION_DAYS, type AuditEntry, type AuditLog, type AuditPage, type AuditQuery, type AuditTarget } from '../audit/audit-log';
-import { isEnvironment } from '../keys/environments';
 import { auditItemKey, auditPartition, keyAuditPartition } from '../tables/table-layout';
+import { readNewestFirst, targetAttributes, targetOfItem } from './newest-first-feed';
 
 export interface DynamoDbAuditLogOptions {
   /** @default AUDIT_RETENTION_DAYS (400) */
@@ -38,8 +38,7 @@ export class DynamoDbAuditLog implements AuditLog {
     const body = {
       kind: 'audit',
       entry,
-      keyEnvironment: target.environment,
-      ...(target.customerId ? { keyCustomerId: target.customerId } : {}),
+      ...targetAttributes(target),
       ttl: Math.ceil(Date.parse(entry.at) / 1000) + this.retentionSeconds,
     };
     const put = (pk: string) => ({ Put: { TableName: this.tableName, Item: { ...auditItemKey(pk, entry.at, entry.id), ...body } } });
@@ -49,39 +48,14 @@ export class DynamoDbAuditLog implements AuditLog {
 
   async list(tenant: string, query: AuditQuery): Promise<AuditPage> {
     const pk = query.keyId ? keyAuditPartition(tenant, query.keyId) : auditPartition(tenant);
-    const entries: AuditEntry[] = [];
-    // Built from the path's tenant (and key), never from the client: a cursor only moves within them.
-    let startSk = query.after;
-    for (let reads = 1; ; reads++) {
-      const { Items = [], LastEvaluatedKey } = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ScanIndexForward: false,
-          Limit: query.limit,
-          ...(startSk ? { ExclusiveStartKey: { pk, sk: startSk } } : {}),
-        }),
-      );
-      for (const [index, item] of Items.entries()) {
-        if (query.visible && !query.visible(targetOfItem(item))) continue;
-        entries.push(item.entry as AuditEntry);
-        if (entries.length === query.limit) {
-          const more = index < Items.length - 1 || LastEvaluatedKey !== undefined;
-          return { entries, ...(more ? { next: String(item.sk) } : {}) };
-        }
-      }
-      const lastSk = typeof LastEvaluatedKey?.sk === 'string' ? LastEvaluatedKey.sk : undefined;
-      if (!lastSk) return { entries };
-      // Bounded: a reader who may see few of a busy tenant's entries gets a short page and a cursor.
-      if (reads === this.maxReads) return { entries, next: lastSk };
-      startSk = lastSk;
-    }
+    const visible = query.visible;
+    const page = await readNewestFirst(this.client, this.tableName, pk, {
+      limit: query.limit,
+      ...(query.after ? { after: query.after } : {}),
+      ...(visible ? { visible: (item: Record<string, unknown>) => visible(targetOfItem(item)) } : {}),
+      read: (item) => item.entry as AuditEntry,
+      maxReads: this.maxReads,
+    });
+    return { entries: page.items, ...(page.next ? { next: page.next } : {}) };
   }
-}
-
-/** An item whose environment is unreadable is shown only to managers who see production. */
-function targetOfItem(item: Record<string, unknown>): AuditTarget {
-  const environment = typeof item.keyEnvironment === 'string' && isEnvironment(item.keyEnvironment) ? item.keyEnvironment : 'production';
-  return { environment, ...(typeof item.keyCustomerId === 'string' ? { customerId: item.keyCustomerId } : {}) };
 }

@@ -84,7 +84,7 @@ export class DynamoDbUsageSeries {
    * absent. One Query: the API's limits (2,880 minutes, 2,160 hours) of items of about 150 bytes
    * stay well under a Query page's 1 MB, so the loop never turns in practice.
    */
-  async read(tenant: string, keyId: string, range: UsageSeriesRange): Promise<Map<number, BucketCounts>> {
+  async read(tenant: string, keyId: string, range: UsageSeriesRange, abortSignal?: AbortSignal): Promise<Map<number, BucketCounts>> {
     const prefix = SK_PREFIX[range.granularity];
     const buckets = new Map<number, BucketCounts>();
     let startKey: Record<string, unknown> | undefined;
@@ -101,6 +101,7 @@ export class DynamoDbUsageSeries {
           },
           ExclusiveStartKey: startKey,
         }),
+        { abortSignal },
       );
       for (const item of page.Items ?? []) {
         const startMs = Date.parse(String(item.sk).slice(prefix.length + 1));

@@ -33,6 +33,17 @@ export const PARTITIONS = {
    * session. Removed by TTL; the console also checks expiry itself (TTL deletes within days).
    */
   console: 'CONSOLE#',
+  /**
+   * Alerts on unusual activity: each alert twice, under the tenant (`ALERT#<tenant>`) and under its
+   * key (`ALERT#<tenant>#<keyId>`), sort key `<ISO time>#<alert id>`, so both views are one Query,
+   * newest first, as for the audit log.
+   */
+  alerts: 'ALERT#',
+  /**
+   * The source IPs a key was used from (`SOURCES#<tenant>#<keyId>`, sort key the IP), so the
+   * new-source alert is one conditional put per source, not a scan of the usage history.
+   */
+  sources: 'SOURCES#',
 } as const;
 
 /** Sort-key prefixes inside a tenant's partition. */
@@ -42,7 +53,7 @@ export const TENANT_ITEMS = { key: 'KEY#', usage: 'USAGE#', permissions: 'PERMIS
  * The partitions the internet-facing key service may touch. Specs and provisioner records steer
  * the provisioner, so the service must never be able to write them.
  */
-export const SERVICE_PARTITIONS: readonly string[] = [PARTITIONS.tenant, PARTITIONS.secret, PARTITIONS.usageSeries, PARTITIONS.audit, PARTITIONS.console];
+export const SERVICE_PARTITIONS: readonly string[] = [PARTITIONS.tenant, PARTITIONS.secret, PARTITIONS.usageSeries, PARTITIONS.audit, PARTITIONS.console, PARTITIONS.alerts, PARTITIONS.sources];
 
 const SECRET_SK = 'SECRET';
 
@@ -59,6 +70,12 @@ export const auditPartition = (tenant: string) => `${PARTITIONS.audit}${tenant}`
 /** `#` cannot appear in a tenant id, so a key's partition never collides with another tenant's. */
 export const keyAuditPartition = (tenant: string, keyId: string) => `${PARTITIONS.audit}${tenant}#${keyId}`;
 export const auditItemKey = (partition: string, at: string, entryId: string) => ({ pk: partition, sk: `${at}#${entryId}` });
+export const alertPartition = (tenant: string) => `${PARTITIONS.alerts}${tenant}`;
+/** `#` cannot appear in a tenant id, so a key's partition never collides with another tenant's. */
+export const keyAlertPartition = (tenant: string, keyId: string) => `${PARTITIONS.alerts}${tenant}#${keyId}`;
+export const alertItemKey = (partition: string, at: string, alertId: string) => ({ pk: partition, sk: `${at}#${alertId}` });
+export const keySourcesPartition = (tenant: string, keyId: string) => `${PARTITIONS.sources}${tenant}#${keyId}`;
+export const keySourceItemKey = (tenant: string, keyId: string, ip: string) => ({ pk: keySourcesPartition(tenant, keyId), sk: ip });
 export const consoleSessionItemKey = (sessionHash: string) => ({ pk: `${PARTITIONS.console}session#${sessionHash}`, sk: 'SESSION' });
 export const consoleLinkItemKey = (tokenHash: string) => ({ pk: `${PARTITIONS.console}link#${tokenHash}`, sk: 'LINK' });
 export const declaredPermissionsItemKey = (tenant: string) => ({ pk: tenantPartition(tenant), sk: TENANT_ITEMS.permissions });

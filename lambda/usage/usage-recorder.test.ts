@@ -93,9 +93,9 @@ describe('per credential', () => {
   it('re-sends a failed delta with its credentials unchanged', async () => {
     const { store, calls } = storeDouble(['fail', 'ok']);
     const usage = new UsageRecorder({ store, autoFlush: false, clock: () => 5_000 });
-    usage.recordUse({ tenant: 'acme', id: 'key_a' }, 'hash-current', 200);
+    usage.recordUse({ tenant: 'acme', id: 'key_a', name: 'a', environment: 'production' }, 'hash-current', 200);
     await usage.flush();
-    usage.recordUse({ tenant: 'acme', id: 'key_a' }, 'hash-grace', 200);
+    usage.recordUse({ tenant: 'acme', id: 'key_a', name: 'a', environment: 'production' }, 'hash-grace', 200);
     await usage.flush();
     expect(calls[1].deltas).toEqual(calls[0].deltas);
     expect(calls[1].deltas[0].credentials).toEqual([{ credentialHash: 'hash-current', lastUsedAt: new Date(5_000).toISOString() }]);

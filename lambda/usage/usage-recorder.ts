@@ -6,7 +6,7 @@
  * when the earlier attempt did land.
  */
 import { randomUUID } from 'node:crypto';
-import type { ApiKeyRecord } from '../keys/key-record';
+import type { ActiveKey, KeyActivity, RetiredUse } from '../alerts/alert-monitor';
 import { type CredentialUse, type KeyStore, MAX_MINUTES_PER_DELTA, type UsageDelta, type UsageMinute } from '../store/key-store';
 import { type BucketCounts, countStatus, emptyCounts } from './usage-series';
 
@@ -21,6 +21,8 @@ export interface UsageRecorderOptions {
   /** @default Date.now */
   readonly clock?: () => number;
   readonly onFlushError?: (error: unknown) => void;
+  /** Told after each flush's writes what the flushed keys did (sources, retired credentials), to raise alerts. */
+  readonly monitor?: { afterFlush(activity: readonly KeyActivity[], abortSignal?: AbortSignal): Promise<void> };
 }
 
 export interface FlushOptions {
@@ -31,7 +33,11 @@ export interface FlushOptions {
   readonly budgetMs?: number;
 }
 
+/** Source IPs kept per key between flushes; more in one batch are dropped (a flood needs no list of every address). */
+const MAX_SOURCES_PER_BATCH = 64;
+
 interface Counts {
+  key: ActiveKey;
   tenant: string;
   keyId: string;
   /** Minute start (epoch ms) → that minute's counts: a batch spans a minute or two, so a handful. */
@@ -42,6 +48,10 @@ interface Counts {
   lastUsedAtMs: number;
   /** Credential hash → its latest use: only credentials that opened the key, so a handful at most (current, pending, 3 in grace). */
   credentials: Map<string, number> | undefined;
+  /** Source IPs of the requests since the last flush, for the new-source alert. */
+  sources: Set<string> | undefined;
+  /** Credentials the key no longer accepts, presented since the last flush. */
+  retired: Map<string, { uses: number; lastSourceIp?: string }> | undefined;
 }
 
 interface Flush {
@@ -76,17 +86,50 @@ export class UsageRecorder {
 
   /**
    * A request by `key`, presented as the credential with `credentialHash` (when it is known),
-   * answered with HTTP `status` (a refusal counts with the status it is refused with).
+   * answered with HTTP `status` (a refusal counts with the status it is refused with), from
+   * `sourceIp` (when the route tracks sources).
    */
-  recordUse(key: Pick<ApiKeyRecord, 'tenant' | 'id'>, credentialHash: string | undefined, status: number): void {
-    this.record(key.tenant, key.id, status, this.clock(), credentialHash);
+  recordUse(key: ActiveKey, credentialHash: string | undefined, status: number, sourceIp?: string): void {
+    const entry = this.count(key, status, this.clock(), credentialHash);
+    if (sourceIp === undefined) return;
+    const sources = (entry.sources ??= new Set());
+    if (sources.size < MAX_SOURCES_PER_BATCH) sources.add(sourceIp);
   }
 
+  /** A credential `key` no longer accepts was presented (refused with 401): counted, and alerted. */
+  recordRetiredUse(key: ActiveKey, credentialHash: string, sourceIp?: string): void {
+    const entry = this.count(key, 401, this.clock(), credentialHash);
+    const retired = (entry.retired ??= new Map());
+    const use = retired.get(credentialHash) ?? { uses: 0 };
+    use.uses += 1;
+    if (sourceIp !== undefined) use.lastSourceIp = sourceIp;
+    retired.set(credentialHash, use);
+  }
+
+  /** A request of a key known only by its ids (tests, tools). */
   record(tenant: string, keyId: string, status: number, atMs: number = this.clock(), credentialHash?: string): void {
-    let entry = this.pending.get(keyId);
+    this.count({ tenant, id: keyId, name: keyId, environment: 'production' }, status, atMs, credentialHash);
+  }
+
+  private count(key: ActiveKey, status: number, atMs: number, credentialHash: string | undefined): Counts {
+    let entry = this.pending.get(key.id);
     if (!entry) {
-      entry = { tenant, keyId, minutes: new Map(), currentMinuteMs: Number.NaN, current: undefined, lastUsedAtMs: atMs, credentials: undefined };
-      this.pending.set(keyId, entry);
+      entry = {
+        key,
+        tenant: key.tenant,
+        keyId: key.id,
+        minutes: new Map(),
+        currentMinuteMs: Number.NaN,
+        current: undefined,
+        lastUsedAtMs: atMs,
+        credentials: undefined,
+        sources: undefined,
+        retired: undefined,
+      };
+      this.pending.set(key.id, entry);
+    } else {
+      // The latest record, so an alert names the key as it is now.
+      entry.key = key;
     }
     const minute = atMs - (atMs % MINUTE_MS);
     if (minute !== entry.currentMinuteMs || !entry.current) {
@@ -95,9 +138,10 @@ export class UsageRecorder {
     }
     countStatus(entry.current, status);
     if (atMs > entry.lastUsedAtMs) entry.lastUsedAtMs = atMs;
-    if (credentialHash === undefined) return;
+    if (credentialHash === undefined) return entry;
     entry.credentials ??= new Map();
     if (atMs > (entry.credentials.get(credentialHash) ?? Number.NEGATIVE_INFINITY)) entry.credentials.set(credentialHash, atMs);
+    return entry;
   }
 
   /** For Lambda, where timers freeze between invocations: flush at the end of a request when due. */
@@ -137,7 +181,7 @@ export class UsageRecorder {
 
   private async writeBatch(abortSignal: AbortSignal): Promise<void> {
     this.lastFlushAt = this.clock();
-    const batch = this.takeBatch();
+    const { batch, activity } = this.takeBatch();
     if (batch.length === 0) return;
     let failed: readonly UsageDelta[];
     try {
@@ -154,11 +198,17 @@ export class UsageRecorder {
     if (failed.length > 0 && failed !== batch && !abortSignal.aborted) {
       this.options.onFlushError?.(new Error(`${failed.length} of ${batch.length} usage updates failed; they will be retried`));
     }
+    // After the writes, so the series the monitor reads hold this batch. It never rejects.
+    if (this.options.monitor && activity.length > 0 && !abortSignal.aborted) await this.options.monitor.afterFlush(activity, abortSignal);
   }
 
-  /** Every unsettled delta again, and a new delta for each key with new counts and none unsettled. */
-  private takeBatch(): UsageDelta[] {
+  /**
+   * Every unsettled delta again, and a new delta for each key with new counts and none unsettled;
+   * with the activity (sources, retired credentials) of the keys whose new counts were taken.
+   */
+  private takeBatch(): { batch: UsageDelta[]; activity: KeyActivity[] } {
     const batch = [...this.unsettled.values()];
+    const activity: KeyActivity[] = [];
     for (const [keyId, counts] of this.pending) {
       if (this.unsettled.has(keyId)) continue;
       const minutes = takeMinutes(counts);
@@ -178,8 +228,9 @@ export class UsageRecorder {
       if (counts.minutes.size === 0) this.pending.delete(keyId);
       else counts.credentials = undefined;
       batch.push(delta);
+      if (this.options.monitor) activity.push(takeActivity(counts));
     }
-    return batch;
+    return { batch, activity };
   }
 }
 
@@ -203,6 +254,14 @@ function takeMinutes(counts: Counts): UsageMinute[] {
   // The current minute may be among those taken: count on into a fresh bucket, not the sent one.
   counts.current = undefined;
   return minutes;
+}
+
+function takeActivity(counts: Counts): KeyActivity {
+  const retired: RetiredUse[] = [...(counts.retired ?? [])].map(([credentialHash, use]) => ({ credentialHash, ...use }));
+  const activity = { key: counts.key, sources: [...(counts.sources ?? [])], retired };
+  counts.sources = undefined;
+  counts.retired = undefined;
+  return activity;
 }
 
 function credentialUses(latest: Map<string, number>): CredentialUse[] {

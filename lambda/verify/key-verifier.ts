@@ -17,7 +17,18 @@ import { TokenBucket } from './token-bucket';
  */
 export type Verification =
   | { readonly ok: true; readonly key: ApiKeyRecord; readonly credentialHash: string }
-  | { readonly ok: false; readonly code: VerificationCode; readonly key?: ApiKeyRecord; readonly credentialHash?: string };
+  | {
+      readonly ok: false;
+      readonly code: VerificationCode;
+      readonly key?: ApiKeyRecord;
+      readonly credentialHash?: string;
+      /**
+       * The key a refused credential belonged to, when it is one the key accepted once and no
+       * longer does (retired by a rotation, or a regenerate's grace ended): still INVALID_API_KEY
+       * to the client, who learns nothing more, but an alert to the key's owner.
+       */
+      readonly retiredFrom?: ApiKeyRecord;
+    };
 
 /**
  * Store reads this instance may spend on keys it doesn't know (none of its cache entries holds a
@@ -197,7 +208,10 @@ function forgottenDuring(read: InFlightRead, record: ApiKeyRecord | undefined): 
 }
 
 function judgeRecord(record: ApiKeyRecord | undefined, credentialHash: string, now: number): Verification {
-  if (!record || !acceptsCredential(record, credentialHash, now)) return INVALID;
+  if (!record) return INVALID;
+  // The hash's pointer led here, so the key accepted it once (pointers outlive their credential by
+  // POINTER_LINGER_SECONDS). A revoked key's credentials are not "retired": revoking says it all.
+  if (!acceptsCredential(record, credentialHash, now)) return record.revokedAt ? INVALID : { ok: false, code: 'INVALID_API_KEY', retiredFrom: record, credentialHash };
   switch (keyStatus(record, now)) {
     case 'active':
       return { ok: true, key: record, credentialHash };

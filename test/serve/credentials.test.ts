@@ -10,8 +10,8 @@ import { createDocumentClient } from '../../lambda/store/dynamodb-client';
 import { secretItemKey } from '../../lambda/store/table-layout';
 import { countingSecretReads } from '../support/secret-reads';
 import { type Harness, startHarness } from '../support/service-harness';
+import { POINTER_LINGER_SECONDS } from '../../lambda/store/credential-pointers';
 
-const DAY_SECONDS = 24 * 3600;
 let harness: Harness;
 let admin: string;
 let reads: ReturnType<typeof countingSecretReads>;
@@ -50,7 +50,7 @@ describe('pending credential', () => {
     expect(await whoami(current)).toBe(200);
     const dropped = await pointer(pending);
     expect(dropped?.ttl * 1000).toBeGreaterThan(Date.now());
-    expect(dropped?.ttl * 1000).toBeLessThanOrEqual(Date.now() + (DAY_SECONDS + 60) * 1000);
+    expect(dropped?.ttl * 1000).toBeLessThanOrEqual(Date.now() + (POINTER_LINGER_SECONDS + 60) * 1000);
   });
 
   it('refuses a plain regeneration over HTTP while a rotation is pending', async () => {
@@ -81,7 +81,7 @@ describe('promotion', () => {
     ]);
     // The promoted credential keeps its pointer (no collision, no expiry); the old one expires with its grace.
     expect((await pointer(fresh))?.ttl).toBeUndefined();
-    expect((await pointer(old))?.ttl).toBe(Math.ceil(graceUntil.getTime() / 1000) + DAY_SECONDS);
+    expect((await pointer(old))?.ttl).toBe(Math.ceil(graceUntil.getTime() / 1000) + POINTER_LINGER_SECONDS);
 
     await sleep(graceUntil.getTime() - Date.now() + 100);
     expect(await whoami(old)).toBe(401);

@@ -9,6 +9,7 @@ import type { CreateKeyInput } from '../../lambda/keys/key-input';
 import { KeyManager } from '../../lambda/manage/key-manager';
 import { startServer, type RunningServer } from '../../lambda/serve/node-server';
 import type { ServiceOptions } from '../../lambda/serve/service';
+import type { ServiceConfig } from '../../lambda/serve/service-config';
 import { createDocumentClient } from '../../lambda/store/dynamodb-client';
 import { DynamoDbKeyStore } from '../../lambda/store/dynamodb-key-store';
 import { ensureLocalTables } from '../../lambda/store/local-tables';
@@ -23,6 +24,8 @@ export interface HarnessOptions {
   readonly port?: number;
   /** Where IoT rules post to this service (its topic rule destination). @default https://localhost:8787/v1/telemetry */
   readonly telemetryUrl?: string;
+  /** Settings beyond the harness's own (e.g. trustedProxyHops, alertThresholds). */
+  readonly config?: Partial<ServiceConfig>;
 }
 
 export interface Harness {
@@ -55,7 +58,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const environment = options.environment ?? 'production';
   const server = await startServer(options.port ?? 0, {
     ...options.service,
-    config: { environment, extraKeyHeaders: ['x-tlm-key'], tables, ...(options.telemetryUrl ? { telemetryUrl: options.telemetryUrl } : {}) },
+    config: { environment, extraKeyHeaders: ['x-tlm-key'], tables, ...(options.telemetryUrl ? { telemetryUrl: options.telemetryUrl } : {}), ...options.config },
   });
   const manager = new KeyManager({ store: new DynamoDbKeyStore(createDocumentClient(), tables.keys) });
   return {

@@ -30,7 +30,9 @@ export function verifyRoutes(deps: ServeDeps): Hono<ServeEnv> {
   routes.post('/v1/verify', limitBody(4096), async (c) => {
     const input = parseInput(verifyInputSchema, await readJson(c), 'body');
     const check = await checkKey(deps, input.key, input.permission);
+    // No source: the caller is the service verifying the key, not whoever holds it.
     if (check.key) deps.usage.recordUse(check.key, check.credentialHash, check.ok ? 200 : ERROR_STATUS[check.code]);
+    else if (!check.ok && check.retiredFrom && check.credentialHash) deps.usage.recordRetiredUse(check.retiredFrom, check.credentialHash);
     return respond(c, answer(check.ok ? 'VALID' : check.code, check.key, check.decision));
   });
   return routes;
