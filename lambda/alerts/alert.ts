@@ -20,6 +20,12 @@ export function isAlertType(value: string): value is AlertType {
   return (ALERT_TYPES as readonly string[]).includes(value);
 }
 
+const ALERT_ID = /^alr_[0-9A-Za-z]{24}$/;
+
+export function isAlertId(value: string): boolean {
+  return ALERT_ID.test(value);
+}
+
 /** What the alert saw; which fields are set depends on its type. */
 export interface AlertFacts {
   /** Requests of the key in the window (error-rate, request-rate). */

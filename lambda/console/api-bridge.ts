@@ -1,8 +1,9 @@
 /**
- * How the console acts: it calls the API's own routes in-process (api-keys, usage, audit), with
- * the session's management key standing in for a pasted one. Every rule the API applies (tenant,
- * customer, environment ladder, no escalation, known permissions, rate limit, audit, usage) is
- * therefore applied by the same code, and the console has no authorization of its own to drift.
+ * How the console acts: it calls the API's own routes in-process (api-keys, usage, audit,
+ * alerts), with the session's management key standing in for a pasted one. Every rule the API
+ * applies (tenant, customer, environment ladder, no escalation, known permissions, rate limit,
+ * audit, usage) is therefore applied by the same code, and the console has no authorization of its
+ * own to drift.
  *
  * The routes authenticate through a verifier that knows only per-call tokens: random, held in
  * memory for the one call, never sent to a browser or over a network. The record behind a token
@@ -15,6 +16,7 @@ import type { ApiKeyRecord } from '../keys/key-record';
 import type { ServeEnv } from '../serve/context';
 import type { ServeDeps } from '../serve/deps';
 import { classifyError, errorResponse } from '../serve/error-response';
+import { alertRoutes } from '../serve/routes/alerts';
 import { apiKeyRoutes } from '../serve/routes/api-keys';
 import { auditRoutes } from '../serve/routes/audit';
 import { keyUsageRoutes } from '../serve/routes/key-usage';
@@ -48,6 +50,7 @@ export class ApiBridge {
     app.route('/', apiKeyRoutes(bridged));
     app.route('/', keyUsageRoutes(bridged));
     app.route('/', auditRoutes(bridged));
+    app.route('/', alertRoutes(bridged));
     app.onError((thrown, c) => {
       const { error, fault } = classifyError(thrown);
       if (fault) deps.logger.error('console request failed', { error: thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown) });

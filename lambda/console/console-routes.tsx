@@ -5,6 +5,7 @@
  */
 import type { Context } from 'hono';
 import { Hono } from 'hono';
+import type { Alert } from '../alerts/alert';
 import { environmentsManagedBy } from '../keys/environments';
 import { knownPermissions } from '../keys/permission-registry';
 import { firstMissingPermission, hasPermission, PERMISSIONS } from '../keys/permissions';
@@ -17,12 +18,13 @@ import type { ConsoleSessions } from './console-sessions';
 import type { RotationStatusSource } from './rotation-status';
 import { fromOwnOrigin, hasCsrfToken, securityHeaders } from './security';
 import { clearSessionCookie, currentCaller, keyRefusal, type SignedInCaller, sessionCookie, setSessionCookie } from './session';
+import { AlertsPage } from './views/alerts-page';
 import { GRACE_CHOICES, NotFoundPage, RegeneratePage, RevealPage, RevokePage } from './views/confirm';
 import type { KeyView } from './views/format';
 import { type AuditEntryView, KeyDetailPage, type Loaded } from './views/key-detail';
 import { CreateKeyPage, EditKeyPage, type FormValues, formValuesOf } from './views/key-form';
 import { KeyListPage, type ListFilters } from './views/key-list';
-import type { SignedIn } from './views/layout';
+import type { RecentAlerts, SignedIn } from './views/layout';
 import { RotationSection } from './views/rotation-section';
 import { SignInLinkPage, SignInPage } from './views/sign-in';
 
@@ -34,6 +36,12 @@ export interface ConsoleDeps extends ServeDeps {
 export const LIST_PAGE_SIZE = 20;
 /** How much of the tenant the list reads, at most: the API's pages of 1,000. */
 const MAX_LIST_PAGES = 20;
+export const ALERTS_PAGE_SIZE = 25;
+/** A key's page shows its newest alerts, and links to the rest. */
+const KEY_ALERTS_SHOWN = 10;
+/** The navigation's badge counts at most this many of the last 24 hours' alerts (one API page), then says "+". */
+const RECENT_ALERTS_READ = 50;
+const RECENT_ALERTS_MS = 24 * 3_600_000;
 
 /** What a finished action says on the page it lands on; fixed texts, so no URL can put words there. */
 const DONE: Record<string, string> = {
@@ -47,6 +55,9 @@ const DONE: Record<string, string> = {
 };
 
 type Body = Record<string, string | File | (string | File)[]>;
+
+/** The signed-in caller of a full page, with what its navigation shows. */
+type PageCaller = SignedInCaller & { readonly recentAlerts?: RecentAlerts };
 
 export function consoleRoutes(deps: ConsoleDeps): Hono<ServeEnv> {
   const bridge = new ApiBridge(deps);
@@ -110,9 +121,13 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<ServeEnv> {
   });
 
   // --- Signed-in pages ---------------------------------------------------------------------
-  /** Runs `handler` for a signed-in caller; POSTs also pass the Origin and CSRF token checks. */
+  /**
+   * Runs `handler` for a signed-in caller; POSTs also pass the Origin and CSRF token checks. A GET
+   * of a full page also reads the recent alerts for the navigation's badge (a fragment does not).
+   */
   const signedIn =
-    (handler: (c: Context<ServeEnv>, caller: SignedInCaller, body: Body | undefined) => Promise<Response> | Response) => async (c: Context<ServeEnv>) => {
+    (handler: (c: Context<ServeEnv>, caller: PageCaller, body: Body | undefined) => Promise<Response> | Response, options: { readonly fragment?: boolean } = {}) =>
+    async (c: Context<ServeEnv>) => {
       const lookup = await currentCaller(c, deps);
       if (!lookup.ok) {
         if (lookup.reason) clearSessionCookie(c);
@@ -126,6 +141,7 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<ServeEnv> {
         const token = c.req.header('x-csrf-token') ?? field(body, '_csrf');
         if (!fromOwnOrigin(c) || !hasCsrfToken(token, lookup.caller.session.csrfToken)) return forbiddenCsrf(c);
       }
+      if (c.req.method === 'GET' && !options.fragment) return handler(c, { ...lookup.caller, recentAlerts: await recentAlerts(c, lookup.caller) }, body);
       return handler(c, lookup.caller, body);
     };
 
@@ -166,9 +182,10 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<ServeEnv> {
     if (!key.ok) return key.page;
     const tenant = caller.key.tenant;
     const from = new Date(Date.now() - 59 * 60_000).toISOString();
-    const [usage, audit, rotation] = await Promise.all([
+    const [usage, audit, alerts, rotation] = await Promise.all([
       bridge.call(c, bridgeCaller(caller), 'GET', `/v1/tenants/${tenant}/api-keys/${key.view.id}/usage?granularity=minute&from=${encodeURIComponent(from)}`),
       bridge.call(c, bridgeCaller(caller), 'GET', `/v1/tenants/${tenant}/audit?keyId=${key.view.id}&limit=20`),
+      bridge.call(c, bridgeCaller(caller), 'GET', `/v1/tenants/${tenant}/alerts?keyId=${key.view.id}&limit=${KEY_ALERTS_SHOWN}`),
       key.view.declared ? deps.rotationStatus(tenant) : Promise.resolve(undefined),
     ]);
     const done = c.req.query('done') ?? '';
@@ -178,6 +195,7 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<ServeEnv> {
         item={key.view}
         usage={loaded<SeriesPoint[]>(usage, (body) => body.series)}
         audit={loaded<AuditEntryView[]>(audit, (body) => body.entries)}
+        alerts={loaded(alerts, (body) => ({ alerts: body.alerts as Alert[], more: Boolean(body.nextCursor) }))}
         rotation={rotation}
         rotationStarted={done === 'rotation'}
         nowMs={Date.now()}
@@ -192,7 +210,7 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<ServeEnv> {
     if (!key.ok) return key.page;
     if (!key.view.declared) return c.body(null, 204);
     return c.html(<RotationSection keyId={key.view.id} answer={await deps.rotationStatus(caller.key.tenant)} declaredName={key.view.declared.name} />);
-  }));
+  }, { fragment: true }));
 
   routes.get('/keys/:id/edit', signedIn(async (c, caller) => {
     const key = await readKey(c, caller);
@@ -260,6 +278,24 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<ServeEnv> {
     return c.redirect(`/console/keys/${id}?done=revoked`, 303);
   }));
 
+  // --- Alerts ---------------------------------------------------------------------------------
+  // The API validates the filters and the cursor; a refusal shows its code and how to fix it.
+  routes.get('/alerts', signedIn(async (c, caller) => {
+    const filters = { type: c.req.query('type') || undefined, keyId: c.req.query('keyId') || undefined };
+    const cursor = c.req.query('cursor') || undefined;
+    const query = new URLSearchParams({ limit: String(ALERTS_PAGE_SIZE) });
+    if (filters.type) query.set('type', filters.type);
+    if (filters.keyId) query.set('keyId', filters.keyId);
+    if (cursor) query.set('cursor', cursor);
+    const answer = await bridge.call(c, bridgeCaller(caller), 'GET', `/v1/tenants/${caller.key.tenant}/alerts?${query}`);
+    const page = { signedIn: signedInView(caller), filters, cursor, nowMs: Date.now() };
+    if (!answer.ok) {
+      const error = answer.body?.error ?? { message: `the API answered ${answer.status}` };
+      return c.html(<AlertsPage {...page} alerts={[]} nextCursor={null} error={error} />, answer.status as 400);
+    }
+    return c.html(<AlertsPage {...page} alerts={answer.body.alerts as Alert[]} nextCursor={answer.body.nextCursor ?? null} />);
+  }));
+
   return routes;
 
   // --- Helpers over deps and the bridge ------------------------------------------------------
@@ -284,6 +320,17 @@ export function consoleRoutes(deps: ConsoleDeps): Hono<ServeEnv> {
     return { ok: false, page: c.html(<NotFoundPage signedIn={signedInView(caller)} error={(answer.body as any)?.error} />, answer.status as 404) };
   }
 
+  /** Alerts of the last 24 hours the caller may see; none when they cannot be read (the badge is left out). */
+  async function recentAlerts(c: Context<ServeEnv>, caller: SignedInCaller): Promise<RecentAlerts | undefined> {
+    const answer = await bridge.call(c, bridgeCaller(caller), 'GET', `/v1/tenants/${caller.key.tenant}/alerts?limit=${RECENT_ALERTS_READ}`).catch(() => undefined);
+    if (!answer?.ok) return undefined;
+    const alerts = answer.body.alerts as Alert[];
+    const since = Date.now() - RECENT_ALERTS_MS;
+    // Newest first: once one is older than 24 h, so are the rest.
+    const count = alerts.filter((alert) => Date.parse(alert.at) >= since).length;
+    return { count, more: count === alerts.length && Boolean(answer.body.nextCursor) };
+  }
+
   /** The tenant's known permissions that the caller could grant (the API's own rule), plus those the key already has. */
   async function grantable(caller: SignedInCaller, already: readonly string[] = []): Promise<string[]> {
     const known = knownPermissions(await deps.declaredPermissions.get(caller.key.tenant));
@@ -296,8 +343,8 @@ function bridgeCaller(caller: SignedInCaller): BridgeCaller {
   return { key: caller.key, credentialHash: caller.session.credentialHash };
 }
 
-function signedInView(caller: SignedInCaller): SignedIn {
-  return { tenant: caller.key.tenant, keyName: caller.key.name, keyId: caller.key.id, csrfToken: caller.session.csrfToken };
+function signedInView(caller: PageCaller): SignedIn {
+  return { tenant: caller.key.tenant, keyName: caller.key.name, keyId: caller.key.id, csrfToken: caller.session.csrfToken, ...(caller.recentAlerts ? { recentAlerts: caller.recentAlerts } : {}) };
 }
 
 /** The key is in the answer once: JSON for the client script's dialog, else a page of its own. */

@@ -10,6 +10,12 @@ a { color: var(--accent); }
 .topbar .brand { color: #fff; font-weight: 700; font-size: 1.1rem; text-decoration: none; letter-spacing: .02em; }
 .topbar .who { display: flex; align-items: center; gap: 1rem; font-size: .9rem; }
 .topbar form { margin: 0; }
+.topbar .nav { display: flex; gap: .25rem; margin-right: auto; margin-left: 1rem; }
+.topbar .nav a { color: #c9d2e3; text-decoration: none; font-weight: 600; font-size: .92rem; padding: .3rem .7rem; border-radius: 6px; display: inline-flex; align-items: center; gap: .4rem; }
+.topbar .nav a:hover { color: #fff; background: #1d2944; }
+.topbar .nav a[aria-current=page] { color: #fff; background: #24314f; }
+.topbar .nav .count { display: inline-block; min-width: 1.4rem; padding: 0 .4rem; border-radius: 999px; background: #e5a100; color: #111a2e; font-size: .75rem; line-height: 1.35rem; text-align: center; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 main { max-width: 1320px; margin: 0 auto; padding: 1.5rem; }
 h1 { font-size: 1.6rem; margin: .2rem 0 1rem; }
 h2 { font-size: 1.15rem; margin: 0 0 .75rem; }
@@ -41,6 +47,9 @@ tbody tr:hover { background: #fafbfc; }
 .badge.expired, .badge.idle { color: var(--idle); background: var(--idle-bg); }
 .badge.revoked, .badge.failed { color: var(--bad); background: var(--bad-bg); }
 .badge.rotating, .badge.draining { color: var(--accent); background: #e6edff; }
+.badge.alert-error-rate, .badge.alert-retired-credential { color: var(--bad); background: var(--bad-bg); }
+.badge.alert-request-rate, .badge.alert-new-source { color: var(--warn); background: var(--warn-bg); }
+.filter-note { align-self: center; font-size: .9rem; }
 .tag { display: inline-block; padding: 0 .45rem; margin: 0 .25rem .2rem 0; border-radius: 4px; background: var(--idle-bg); font-size: .8rem; }
 .muted { color: var(--muted); }
 .mono, code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .88em; }

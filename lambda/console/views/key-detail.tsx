@@ -1,6 +1,8 @@
-/** A key's page: configuration, credentials, usage, rotation (declared keys), audit entries, and its actions. */
+/** A key's page: configuration, credentials, usage, rotation (declared keys), alerts, audit entries, and its actions. */
+import type { Alert } from '../../alerts/alert';
 import type { SeriesPoint } from '../../usage/usage-series';
 import type { RotationStatusAnswer } from '../rotation-status';
+import { AlertTable } from './alert-table';
 import { DeclaredNote } from './key-form';
 import { type KeyView, agoText, countText, rateLimitText, statusLabel, timeText } from './format';
 import { Layout, Notice, type SignedIn } from './layout';
@@ -26,6 +28,8 @@ export interface KeyDetailProps {
   readonly item: KeyView;
   readonly usage: Loaded<readonly SeriesPoint[]>;
   readonly audit: Loaded<readonly AuditEntryView[]>;
+  /** The key's newest alerts, and whether it has older ones. */
+  readonly alerts: Loaded<{ readonly alerts: readonly Alert[]; readonly more: boolean }>;
   readonly rotation?: RotationStatusAnswer;
   readonly rotationStarted?: boolean;
   readonly nowMs: number;
@@ -140,7 +144,21 @@ export function KeyDetailPage(props: KeyDetailProps) {
           {props.usage.ok ? <UsageChart series={props.usage.value} label="Requests per minute, last hour" /> : <p class="muted">Usage is unavailable: {props.usage.reason}</p>}
         </section>
         {key.declared && props.rotation ? <RotationSection keyId={key.id} answer={props.rotation} declaredName={key.declared.name} started={props.rotationStarted} /> : null}
-        {/* Alerts on unusual activity (issue 11, part 4) go here, read through the bridge from GET /v1/tenants/{t}/alerts once that route exists. */}
+        <section class="card" aria-labelledby="alerts-title">
+          <h2 id="alerts-title">Alerts</h2>
+          {props.alerts.ok ? (
+            <>
+              <AlertTable alerts={props.alerts.value.alerts} nowMs={props.nowMs} compact />
+              {props.alerts.value.more ? (
+                <p>
+                  <a href={`/console/alerts?keyId=${key.id}`}>All alerts of {key.name}</a>
+                </p>
+              ) : null}
+            </>
+          ) : (
+            <p class="muted">Alerts are unavailable: {props.alerts.reason}</p>
+          )}
+        </section>
         <section class="card" aria-labelledby="audit-title">
           <h2 id="audit-title">Audit log</h2>
           {props.audit.ok ? <AuditTable entries={props.audit.value} /> : <p class="muted">The audit log is unavailable: {props.audit.reason}</p>}

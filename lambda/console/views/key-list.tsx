@@ -31,7 +31,7 @@ export function KeyListPage(props: KeyListProps) {
     return `/console?${query}`;
   };
   return (
-    <Layout title="API keys" signedIn={props.signedIn}>
+    <Layout title="API keys" signedIn={props.signedIn} current="keys">
       <div class="page-head">
         <h1>API keys</h1>
         <a class="button primary" href="/console/keys/new">

@@ -1,4 +1,4 @@
-/** The page around every console view: header, the signed-in key, sign-out, and the assets. */
+/** The page around every console view: header, navigation, the signed-in key, sign-out, and the assets. */
 import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
 import { ASSET_PATHS } from '../assets';
@@ -8,11 +8,21 @@ export interface SignedIn {
   readonly keyName: string;
   readonly keyId: string;
   readonly csrfToken: string;
+  /** Alerts raised in the last 24 hours, for the navigation's badge; absent when not read. */
+  readonly recentAlerts?: RecentAlerts;
+}
+
+/** A count of recent alerts; `more` when there are more than `count` (the count read stops there). */
+export interface RecentAlerts {
+  readonly count: number;
+  readonly more: boolean;
 }
 
 export interface LayoutProps {
   readonly title: string;
   readonly signedIn?: SignedIn;
+  /** Which navigation entry this page is, marked aria-current. */
+  readonly current?: 'keys' | 'alerts';
   readonly children?: Child;
 }
 
@@ -34,6 +44,7 @@ export function Layout(props: LayoutProps) {
           <a class="brand" href="/console">
             keyroll
           </a>
+          {props.signedIn ? <Navigation current={props.current} recentAlerts={props.signedIn.recentAlerts} /> : null}
           {props.signedIn ? (
             <div class="who">
               <span>
@@ -52,6 +63,26 @@ export function Layout(props: LayoutProps) {
       </body>
       </html>
     </>
+  );
+}
+
+function Navigation(props: { readonly current?: LayoutProps['current']; readonly recentAlerts?: RecentAlerts }) {
+  const recent = props.recentAlerts;
+  return (
+    <nav class="nav" aria-label="Console">
+      <a href="/console" {...(props.current === 'keys' ? { 'aria-current': 'page' } : {})}>
+        API keys
+      </a>
+      <a href="/console/alerts" {...(props.current === 'alerts' ? { 'aria-current': 'page' } : {})}>
+        Alerts
+        {recent && recent.count > 0 ? (
+          <span class="count">
+            {`${recent.count}${recent.more ? '+' : ''}`}
+            <span class="visually-hidden"> in the last 24 hours</span>
+          </span>
+        ) : null}
+      </a>
+    </nav>
   );
 }
 

@@ -5,14 +5,14 @@
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { ALERT_TYPES } from '../../alerts/alert';
-import { errors } from '../../errors';
+import { ALERT_TYPES, isAlertId } from '../../alerts/alert';
 import { assertMayRead, isVisibleTo } from '../../keys/management-rules';
 import { PERMISSIONS } from '../../keys/permissions';
 import { parseInput } from '../../validation';
 import { withKey } from '../authenticate';
 import type { ServeEnv } from '../context';
 import type { ServeDeps } from '../deps';
+import { decodeFeedCursor, encodeFeedCursor } from '../feed-cursor';
 import { DEFAULT_PAGE_SIZE, limitQuerySchema, MAX_PAGE_SIZE } from '../list-query';
 import { respondPrivately } from '../respond';
 import { callerTenant, isKeyId } from '../tenant-scope';
@@ -26,9 +26,6 @@ const alertQuerySchema = z.strictObject(
   },
   { error: 'must hold only `keyId`, `type`, `cursor` and `limit`' },
 );
-
-/** The sort key of the last alert returned: `<ISO time>#<alert id>`. */
-const POSITION = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)#alr_[0-9A-Za-z]{24}$/;
 
 export function alertRoutes(deps: ServeDeps): Hono<ServeEnv> {
   const routes = new Hono<ServeEnv>();
@@ -44,20 +41,11 @@ export function alertRoutes(deps: ServeDeps): Hono<ServeEnv> {
         limit: query.limit ?? DEFAULT_PAGE_SIZE,
         ...(query.keyId ? { keyId: query.keyId } : {}),
         ...(query.type ? { type: query.type } : {}),
-        ...(query.cursor !== undefined ? { after: decodeCursor(query.cursor) } : {}),
+        ...(query.cursor !== undefined ? { after: decodeFeedCursor(query.cursor, isAlertId, 'newest alert') } : {}),
         visible: (target) => isVisibleTo(caller, target),
       });
-      return respondPrivately(c, { alerts: page.items, nextCursor: page.next ? Buffer.from(page.next, 'utf8').toString('base64url') : null });
+      return respondPrivately(c, { alerts: page.items, nextCursor: encodeFeedCursor(page.next) });
     }),
   );
   return routes;
-}
-
-function decodeCursor(cursor: string): string {
-  const position = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = POSITION.exec(position);
-  if (!match || Number.isNaN(Date.parse(match[1]))) {
-    throw errors.validation('query.cursor', 'is not a cursor this API returned', 'Pass `nextCursor` from the previous page unchanged, or omit it to start from the newest alert.');
-  }
-  return position;
 }

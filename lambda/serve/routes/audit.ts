@@ -6,13 +6,13 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { isAuditEntryId } from '../../audit/audit-log';
-import { errors } from '../../errors';
 import { assertMayRead, isVisibleTo } from '../../keys/management-rules';
 import { PERMISSIONS } from '../../keys/permissions';
 import { parseInput } from '../../validation';
 import { withKey } from '../authenticate';
 import type { ServeEnv } from '../context';
 import type { ServeDeps } from '../deps';
+import { decodeFeedCursor, encodeFeedCursor } from '../feed-cursor';
 import { DEFAULT_PAGE_SIZE, limitQuerySchema, MAX_PAGE_SIZE } from '../list-query';
 import { respondPrivately } from '../respond';
 import { callerTenant, isKeyId } from '../tenant-scope';
@@ -25,9 +25,6 @@ const auditQuerySchema = z.strictObject(
   },
   { error: 'must hold only `keyId`, `cursor` and `limit`' },
 );
-
-/** The sort key of the last entry returned: `<ISO time>#<entry id>`. */
-const POSITION = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)#(.+)$/;
 
 export function auditRoutes(deps: ServeDeps): Hono<ServeEnv> {
   const routes = new Hono<ServeEnv>();
@@ -42,20 +39,11 @@ export function auditRoutes(deps: ServeDeps): Hono<ServeEnv> {
       const page = await deps.auditLog.list(tenant, {
         limit: query.limit ?? DEFAULT_PAGE_SIZE,
         ...(query.keyId ? { keyId: query.keyId } : {}),
-        ...(query.cursor !== undefined ? { after: decodeCursor(query.cursor) } : {}),
+        ...(query.cursor !== undefined ? { after: decodeFeedCursor(query.cursor, isAuditEntryId, 'newest entry') } : {}),
         visible: (target) => isVisibleTo(caller, target),
       });
-      return respondPrivately(c, { entries: page.entries, nextCursor: page.next ? Buffer.from(page.next, 'utf8').toString('base64url') : null });
+      return respondPrivately(c, { entries: page.entries, nextCursor: encodeFeedCursor(page.next) });
     }),
   );
   return routes;
-}
-
-function decodeCursor(cursor: string): string {
-  const position = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = POSITION.exec(position);
-  if (!match || Number.isNaN(Date.parse(match[1])) || !isAuditEntryId(match[2])) {
-    throw errors.validation('query.cursor', 'is not a cursor this API returned', 'Pass `nextCursor` from the previous page unchanged, or omit it to start from the newest entry.');
-  }
-  return position;
 }
