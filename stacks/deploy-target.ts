@@ -2,6 +2,7 @@
  * Where a synth deploys to: real AWS through the usual AWS environment, or the local emulator when
  * AWS_ENDPOINT_URL is a loopback address. Read once from the environment, so switching needs no code edits.
  */
+import { alertEmailFromEnv, alertThresholdEnvFromEnv } from '../lambda/deploy-env/alert-settings';
 import { consumerCacheSecondsFromEnv } from '../lambda/deploy-env/consumer-cache';
 import { stateDirFromEnv } from '../lambda/deploy-env/keyroll-dirs';
 import { localEndpointFromEnv } from '../lambda/deploy-env/local-endpoint';
@@ -58,6 +59,16 @@ export interface DeployTarget {
    * counts a credential as unused only when no use can still be on its way. @default 30
    */
   readonly usageLagSeconds?: number;
+  /**
+   * Who the unusual-activity alarms notify (KEYROLL_ALERT_EMAIL): subscribed by email to the
+   * `keyroll-alerts` topic. @default no topic: the alarms only change state
+   */
+  readonly alertEmail?: string;
+  /**
+   * The alert thresholds set for the deployed service (KEYROLL_ALERT_*, see
+   * lambda/alerts/alert-thresholds.ts), checked at synth. @default none: the service's defaults
+   */
+  readonly alertThresholdEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -87,6 +98,8 @@ export function deployTargetFromEnv(env: NodeJS.ProcessEnv = process.env): Deplo
     rotationSweepSchedule: sweepScheduleFromEnv(env.KEYROLL_ROTATION_SWEEP_SCHEDULE),
     ...(env.KEYROLL_ROTATION_WINDOW ? { rotationWindow: rotationWindowFromEnv(env.KEYROLL_ROTATION_WINDOW) } : {}),
     ...(env.KEYROLL_USAGE_LAG_SECONDS ? { usageLagSeconds: usageLagFromEnv(env.KEYROLL_USAGE_LAG_SECONDS) } : {}),
+    alertEmail: alertEmailFromEnv(env),
+    alertThresholdEnv: alertThresholdEnvFromEnv(env),
   };
 }
 

@@ -116,7 +116,7 @@ describe('PlatformStack', () => {
     const keysTable = `\${aws_dynamodb_table.${Object.keys(json.resource.aws_dynamodb_table).find((id) => id.startsWith('tables_keys_'))}.arn}`;
     const serviceOnKeys = policyStatements(json, 'key-service-data').filter((s) => s.Resource.includes(keysTable));
     expect(serviceOnKeys).toHaveLength(1);
-    expect(serviceOnKeys[0].Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*', 'SECRET#*', 'USAGE_SERIES#*', 'AUDIT#*', 'CONSOLE#*'] } });
+    expect(serviceOnKeys[0].Condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*', 'SECRET#*', 'USAGE_SERIES#*', 'AUDIT#*', 'CONSOLE#*', 'ALERT#*', 'SOURCES#*'] } });
     expect(serviceOnKeys[0].Action).not.toContain('dynamodb:Scan');
     expect(policyStatements(json, 'provisioner-keys-table')).toEqual([
       {

@@ -10,10 +10,12 @@ import { TerraformOutput } from 'cdktf';
 import type { Construct } from 'constructs';
 import { DEFAULT_SERVICE_RESERVED_CONCURRENCY, type DeployTarget } from '../deploy-target';
 import { KeyrollStack } from '../keyroll-stack';
+import { alertThresholdEnvFromEnv } from '../../lambda/deploy-env/alert-settings';
 import { DEFAULT_CONSUMER_CACHE_SECONDS } from '../../lambda/deploy-env/consumer-cache';
 import { OWNER_TAG } from '../../lambda/handout/consumers/consumer-owner';
 import { PARTITIONS, SERVICE_PARTITIONS } from '../../lambda/tables/table-layout';
 import { TELEMETRY_TENANT_INDEX } from '../../lambda/tables/table-names';
+import { AlertAlarms } from './alert-alarms';
 import { type Grant, policyDocument } from './iam-policy';
 import { KeyTables } from './key-tables';
 import { NodeFunction } from './node-function';
@@ -24,8 +26,10 @@ import { RotationFunction } from './rotation-function';
 const KEY_WRITES = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'];
 /**
  * The only partitions of the keys table the key service may touch: key records (`TENANT#…`),
- * secret pointers (`SECRET#…`), keys' usage series (`USAGE_SERIES#…`) and the audit log (`AUDIT#…`: the service records management actions). Specs (`SPEC#…`) and the provisioner's records (`PROVISIONED#…`)
- * steer what the provisioner does, so the internet-facing service must not be able to write them.
+ * secret pointers (`SECRET#…`), keys' usage series (`USAGE_SERIES#…`), the audit log (`AUDIT#…`:
+ * the service records management actions), console sessions (`CONSOLE#…`), alerts (`ALERT#…`) and
+ * the source IPs keys were used from (`SOURCES#…`). Specs (`SPEC#…`) and the provisioner's records
+ * (`PROVISIONED#…`) steer what the provisioner does, so the internet-facing service must not be able to write them.
  * None of the granted actions works without a partition key, so the set is never empty.
  */
 export const SERVICE_KEY_PARTITIONS = SERVICE_PARTITIONS.map((prefix) => `${prefix}*`);
@@ -36,6 +40,8 @@ export class PlatformStack extends KeyrollStack {
   readonly serviceUrl: LambdaFunctionUrl;
   readonly provisioner: NodeFunction;
   readonly rotation: RotationFunction;
+  /** The alarms on unusual-activity alerts, and their topic when KEYROLL_ALERT_EMAIL is set. */
+  readonly alerts: AlertAlarms;
   /** Where IoT topic rules post telemetry. */
   readonly telemetryUrl: string;
 
@@ -53,7 +59,13 @@ export class PlatformStack extends KeyrollStack {
       functionName: 'keyroll-service',
       entry: 'lambda/serve/lambda-handler.ts',
       description: 'keyroll key service: issues, verifies and rate-limits API keys',
-      environment: { ...tableEnvironment, KEYROLL_ENVIRONMENT: target.serviceEnvironment, POWERTOOLS_SERVICE_NAME: 'keyroll' },
+      environment: {
+        ...tableEnvironment,
+        KEYROLL_ENVIRONMENT: target.serviceEnvironment,
+        POWERTOOLS_SERVICE_NAME: 'keyroll',
+        // Checked again here, so a hand-built target's bad threshold fails synth too, not the Lambda.
+        ...alertThresholdEnvFromEnv(target.alertThresholdEnv ?? {}),
+      },
       memorySize: 512,
       timeout: 10,
       reservedConcurrency: serviceReservedConcurrency(target),
@@ -135,6 +147,8 @@ export class PlatformStack extends KeyrollStack {
       name: 'ask-rotation-status',
       policy: policyDocument({ actions: ['lambda:InvokeFunction'], resources: [this.rotation.lambda.function.arn] }),
     });
+
+    this.alerts = new AlertAlarms(this, 'alerts', { email: target.alertEmail, consoleUrl: `${this.serviceUrl.functionUrl}console` });
 
     new TerraformOutput(this, 'api-url', { value: this.serviceUrl.functionUrl, description: 'Key service base URL' });
     new TerraformOutput(this, 'keys-table', { value: this.tables.keys.name });

@@ -15,6 +15,7 @@ import { IoTDataPlaneClient, PublishCommand } from '@aws-sdk/client-iot-data-pla
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parse, stringify } from 'yaml';
+import { ALERT_TYPES } from '../../lambda/alerts/alert';
 import { waitForEnabledDestinations } from '../../lambda/cli/devices/rule-destinations';
 import { KEY_PATTERN_GLOBAL } from '../../lambda/keys/key-format';
 import { type IotDelivery, readIotDeliveries } from '../../lambda/local-aws';
@@ -45,6 +46,29 @@ let staging: RunningServer;
  */
 let telemetryPort: number;
 let telemetryUrl: string;
+/** Deployed with an alert address and one threshold, so the topic, its subscription and the pass-through are applied too. */
+const ALERT_SETTINGS = { KEYROLL_ALERT_EMAIL: 'oncall@example.com', KEYROLL_ALERT_ERROR_SHARE: '0.4' };
+
+/**
+ * A Query-protocol call to the emulator (no CloudWatch or SNS client in the project): moto picks
+ * the service from the credential scope and does not check the signature.
+ */
+async function awsQuery(service: 'monitoring' | 'sns', params: Record<string, string>): Promise<string> {
+  const response = await fetch(process.env.AWS_ENDPOINT_URL!, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      authorization: `AWS4-HMAC-SHA256 Credential=test/20240101/${process.env.AWS_REGION}/${service}/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+    body: new URLSearchParams(params),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${service} ${params.Action}: HTTP ${response.status}: ${text}`);
+  return text;
+}
+
+/** Every `<tag>` value in an XML answer, in order. */
+const xmlValues = (xml: string, tag: string) => [...xml.matchAll(new RegExp(`<${tag}>([^<]*)</${tag}>`, 'g'))].map((match) => match[1]);
 
 
 function writeKeys(mutate: (keys: any[]) => any[] = (keys) => keys) {
@@ -57,7 +81,7 @@ async function cdktf(command: 'deploy' | 'destroy', stacks: string[]) {
     stacks,
     outputDir,
     withoutDependencies: !stacks.includes(PLATFORM_STACK),
-    env: { KEYROLL_KEYS_FILE: keysFile, KEYROLL_STATE_DIR: stateDir, KEYROLL_TELEMETRY_URL: telemetryUrl },
+    env: { KEYROLL_KEYS_FILE: keysFile, KEYROLL_STATE_DIR: stateDir, KEYROLL_TELEMETRY_URL: telemetryUrl, ...ALERT_SETTINGS },
     onOutput: () => undefined,
   });
   outputs.push(run.output);
@@ -220,8 +244,44 @@ describe('cdktf deploy of the example app', () => {
     const { PolicyDocument } = await new IAMClient({}).send(new GetRolePolicyCommand({ RoleName: 'keyroll-service-role', PolicyName: 'key-service-data' }));
     const statements = JSON.parse(decodeURIComponent(PolicyDocument!)).Statement as { Action: string[]; Condition?: unknown }[];
     expect(statements.find((s) => s.Action.includes('dynamodb:Query'))?.Condition).toEqual({
-      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*', 'SECRET#*', 'USAGE_SERIES#*', 'AUDIT#*', 'CONSOLE#*'] },
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['TENANT#*', 'SECRET#*', 'USAGE_SERIES#*', 'AUDIT#*', 'CONSOLE#*', 'ALERT#*', 'SOURCES#*'] },
     });
+  });
+
+  it('alarms on each alert type, notifying the keyroll-alerts topic KEYROLL_ALERT_EMAIL is subscribed to', async () => {
+    const xml = await awsQuery('monitoring', { Action: 'DescribeAlarms', Version: '2010-08-01', AlarmNamePrefix: 'keyroll-alert-' });
+    const alarms = xml.split('<AlarmName>').slice(1).map((block) => `<AlarmName>${block}`);
+    expect(alarms.map((alarm) => xmlValues(alarm, 'AlarmName')[0]).sort()).toEqual(ALERT_TYPES.map((type) => `keyroll-alert-${type}`).sort());
+    const topicArn = xmlValues(await awsQuery('sns', { Action: 'ListTopics' }), 'TopicArn').find((arn) => arn.endsWith(':keyroll-alerts'));
+    expect(topicArn).toBeDefined();
+    for (const alarm of alarms) {
+      const type = xmlValues(alarm, 'AlarmName')[0].replace('keyroll-alert-', '');
+      expect({
+        namespace: xmlValues(alarm, 'Namespace'),
+        metric: xmlValues(alarm, 'MetricName'),
+        dimensions: Object.fromEntries(xmlValues(alarm, 'Name').map((name, i) => [name, xmlValues(alarm, 'Value')[i]])),
+        statistic: xmlValues(alarm, 'Statistic'),
+        period: xmlValues(alarm, 'Period'),
+        threshold: xmlValues(alarm, 'Threshold').map(Number),
+        missing: xmlValues(alarm, 'TreatMissingData'),
+        alarmActions: xmlValues(alarm.split('<AlarmActions>')[1]?.split('</AlarmActions>')[0] ?? '', 'member'),
+      }).toEqual({
+        namespace: ['keyroll'],
+        metric: ['UnusualActivity'],
+        dimensions: { service: 'keyroll-service', alert: type },
+        statistic: ['Sum'],
+        period: ['300'],
+        threshold: [1],
+        missing: ['notBreaching'],
+        alarmActions: [topicArn],
+      });
+    }
+    const subscriptions = await awsQuery('sns', { Action: 'ListSubscriptionsByTopic', TopicArn: topicArn! });
+    expect({ protocol: xmlValues(subscriptions, 'Protocol'), endpoint: xmlValues(subscriptions, 'Endpoint') }).toEqual({ protocol: ['email'], endpoint: ['oncall@example.com'] });
+    // The thresholds set for the deploy reach the service; the address does not.
+    const { Configuration } = await new LambdaClient({}).send(new GetFunctionCommand({ FunctionName: 'keyroll-service' }));
+    expect(Configuration?.Environment?.Variables).toMatchObject({ KEYROLL_ALERT_ERROR_SHARE: '0.4' });
+    expect(Configuration?.Environment?.Variables).not.toHaveProperty('KEYROLL_ALERT_EMAIL');
   });
 
   it('reports no changes on a second deploy with no code change', async () => {
