@@ -13,6 +13,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { localCdktfOutDir, localStateDir } from '../../lambda/deploy-env/keyroll-dirs';
 import { RUN_FILE, readLiveRunFile, readRunFile } from '../../lambda/cli/run-file';
 import { KEY_PATTERN, KEY_PATTERN_GLOBAL } from '../../lambda/keys/key-format';
+import { launchChromium, newContext } from '../console/browser';
 
 jest.setTimeout(300_000);
 
@@ -130,6 +131,33 @@ interface Started {
   readonly commands: string[];
 }
 
+/**
+ * The console sign-in link npm start prints, followed in Chromium as a newcomer clicks it: it signs
+ * in to the tenant's keys once, and is refused the second time.
+ */
+async function signInWithPrintedLink(stdout: string, serviceUrl: string): Promise<void> {
+  const link = /^Console: {5}(http:\/\/\S+)$/m.exec(stdout)?.[1];
+  if (!link) throw new Error(`npm start printed no console sign-in link:\n${redact(stdout)}`);
+  expect(link.startsWith(`${serviceUrl}/console/sign-in/link?token=`)).toBe(true);
+  const browser = await launchChromium();
+  try {
+    const context = await newContext(browser, serviceUrl);
+    const page = await context.newPage();
+    await page.goto(link);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    const keys = page.getByRole('table', { name: 'API keys' });
+    await keys.getByRole('link', { name: 'telemetry-ingest', exact: true }).waitFor();
+    await context.close();
+
+    const again = await (await newContext(browser, serviceUrl)).newPage();
+    await again.goto(link);
+    await again.getByRole('button', { name: 'Sign in' }).click();
+    await again.getByText('This sign-in link was already used or has expired').waitFor();
+  } finally {
+    await browser.close();
+  }
+}
+
 function parseStarted(stdout: string): Started {
   const url = /^keyroll: {5}(http:\/\/\S+)/m.exec(stdout)?.[1];
   const endpoint = /^Local AWS: {3}(http:\/\/\S+)/m.exec(stdout)?.[1];
@@ -240,6 +268,8 @@ describe('npm start, twice in a row, then twice at once', () => {
     expect(deploy.split('\n').length).toBeLessThan(40);
     expect(deploy).not.toMatch(/\u001b\[|will be created/);
     expect(deploy.match(KEY_PATTERN_GLOBAL)).toBeNull();
+
+    await signInWithPrintedLink(run.stdout, first.url);
 
     const env_ = { KEY: first.key };
     const curls = first.commands.filter((line) => line.startsWith('curl '));

@@ -4,6 +4,7 @@
  * alerts, read back through `GET /v1/tenants/{t}/alerts`. Each alert fires on a scenario that
  * should trigger it and stays quiet on normal traffic; each raised alert is one EMF metric line.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { ALERT_METRIC } from '../../lambda/alerts/alert';
 import { hashCredential } from '../../lambda/keys/credential-hash';
@@ -198,6 +199,40 @@ describe('retired-credential', () => {
     await whoami(generateKey('production'), 3);
     await flush();
     expect(await alerts({ type: 'retired-credential' })).toHaveLength(before);
+  });
+});
+
+describe('when alert writes fail', () => {
+  it('answers every request, and raises the alert at the next flush', async () => {
+    // A DynamoDB brownout for alert writes only: the first one fails (no SDK retries on this client).
+    let failures = 1;
+    const client = new DynamoDBClient({ maxAttempts: 1 });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        if (failures > 0 && JSON.stringify(args.input).includes('"ALERT#')) {
+          failures -= 1;
+          throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $fault: 'server' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failAlertWrites' },
+    );
+    const flaky = await startHarness({ tables: harness.tables, config: { trustedProxyHops: 1 }, service: { autoFlushUsage: false, documentClient: createDocumentClient({ client }) } });
+    try {
+      const { id, key: old } = await issue('rotated under a brownout');
+      const regenerated = await harness.call('POST', `/v1/tenants/acme/api-keys/${id}/regenerate`, { key: admin, body: {} });
+      credentials.add(regenerated.body.key);
+      expect((await flaky.call('GET', '/v1/whoami', { key: old })).status).toBe(401);
+      await flaky.server.service.deps.usage.flush();
+      expect(failures).toBe(0);
+      expect(await alerts({ keyId: id })).toEqual([]);
+      // The next flush carries the retired use it could not alert on, though no new request came.
+      await flaky.call('GET', '/v1/whoami', { key: regenerated.body.key });
+      await flaky.server.service.deps.usage.flush();
+      expect(await alerts({ keyId: id })).toEqual([expect.objectContaining({ type: 'retired-credential', facts: expect.objectContaining({ uses: 1 }) })]);
+    } finally {
+      await flaky.stop();
+    }
   });
 });
 
