@@ -10,11 +10,17 @@ import type { ServeEnv } from './context';
 import { respond } from './respond';
 
 export function errorResponse(c: Context<ServeEnv>, error: KeyrollError, headers?: Record<string, string>): Response {
+  const answer = errorAnswer(error, headers);
+  return respond(c, answer.body, answer.status, answer.headers);
+}
+
+/** The status, body and headers (besides content-type and X-RateLimit-*) every error is answered with. */
+export function errorAnswer(error: KeyrollError, headers?: Record<string, string>) {
   const extra: Record<string, string> = { ...headers };
   // Only a few refusals carry it (e.g. the unknown-key budget); a rate-limited key's comes from its decision.
   if (error.retryAfterSeconds !== undefined) extra['retry-after'] = String(error.retryAfterSeconds);
   if (error.status === 401) extra['www-authenticate'] = authenticateChallenge(error.code);
-  return respond(c, { error: { code: error.code, message: error.message } }, error.status, extra);
+  return { status: error.status, body: { error: { code: error.code, message: error.message } }, headers: extra };
 }
 
 /**

@@ -8,6 +8,7 @@
  * the address is the one the outermost trusted proxy saw, counted from the right
  * (https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/X-Forwarded-For#selecting_an_ip_address).
  */
+import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import type { Context } from 'hono';
 import type { RequestOrigin } from '../audit/audit-log';
@@ -22,8 +23,20 @@ export function requestOrigin(c: Context<ServeEnv>, trustedProxyHops = 0): Reque
 /** The client's IP address (see above); on every authenticated request, so the common case is a property read. */
 export function sourceAddress(c: Context<ServeEnv>, trustedProxyHops = 0): string | undefined {
   const peer = peerAddress(c.env);
+  return trustedProxyHops <= 0 ? peer : forwardedAddress(c.req.header('x-forwarded-for'), peer, trustedProxyHops);
+}
+
+/** The same, from a Node request (the hot path, which has no Hono context). */
+export function sourceAddressOf(incoming: IncomingMessage, trustedProxyHops = 0): string | undefined {
+  const address = incoming.socket.remoteAddress;
+  const peer = address ? normalize(address) : undefined;
   if (trustedProxyHops <= 0) return peer;
-  const forwarded = (c.req.header('x-forwarded-for') ?? '')
+  const forwardedFor = incoming.headers['x-forwarded-for'];
+  return forwardedAddress(Array.isArray(forwardedFor) ? forwardedFor.join(', ') : forwardedFor, peer, trustedProxyHops);
+}
+
+function forwardedAddress(forwardedFor: string | undefined, peer: string | undefined, trustedProxyHops: number): string | undefined {
+  const forwarded = (forwardedFor ?? '')
     .split(',')
     .map((part) => part.trim())
     .filter(Boolean);

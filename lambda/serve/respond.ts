@@ -9,7 +9,14 @@ import type { ServeEnv } from './context';
 
 /** @param headers extra headers (e.g. `location`, `www-authenticate`), merged into the one record. */
 export function respond(c: Context<ServeEnv>, body: unknown, status = 200, headers?: Record<string, string>): Response {
-  return jsonResponse(c, body, status, { 'content-type': 'application/json', ...headers });
+  return new Response(JSON.stringify(body), { status, headers: jsonHeaders(c.get('rateLimit'), headers) });
+}
+
+/** The headers of a JSON answer to a caller with `decision` (none before its key was checked). */
+export function jsonHeaders(decision: RateLimitDecision | undefined, headers?: Record<string, string>): Record<string, string> {
+  const all: Record<string, string> = { 'content-type': 'application/json', ...headers };
+  if (decision) addRateLimitHeaders(all, decision);
+  return all;
 }
 
 /**
@@ -17,13 +24,7 @@ export function respond(c: Context<ServeEnv>, body: unknown, status = 200, heade
  * proxy or browser should keep them. (The hot routes skip the header: every header costs.)
  */
 export function respondPrivately(c: Context<ServeEnv>, body: unknown, status = 200, headers?: Record<string, string>): Response {
-  return jsonResponse(c, body, status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-}
-
-function jsonResponse(c: Context<ServeEnv>, body: unknown, status: number, headers: Record<string, string>): Response {
-  const decision = c.get('rateLimit');
-  if (decision) addRateLimitHeaders(headers, decision);
-  return new Response(JSON.stringify(body), { status, headers });
+  return respond(c, body, status, { 'cache-control': 'no-store', ...headers });
 }
 
 export function addRateLimitHeaders(headers: Record<string, string>, decision: RateLimitDecision): void {
