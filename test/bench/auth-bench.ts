@@ -1,107 +1,157 @@
 /**
  * `npm run bench`: what authentication costs on the hot path, measured side by side in one run.
  * 1. In-process: warm-cache verifications/s (verify + rate-limit decision + usage count), one core.
- * 2. Loopback: the same server's `GET /v1/whoami` (authenticated, rate-limited) against its
- *    `GET /healthz` (no auth), interleaved rounds: requests/s and p50/p99, plus the server
- *    process's own CPU time per request (from /proc), which the load generator can't skew.
- *    The load comes from `wrk` when it is installed (a C client that stays out of the server's
- *    way on two cores; `apt-get install wrk`), else from autocannon.
+ * 2. The service Lambda: its bundle's size and its cold start (process start → handler ready) as
+ *    the emulator's invoker runs it, with a check that init makes no network call (cold-start.ts).
+ * 3. Loopback: the same server's `GET /v1/whoami` (authenticated, rate-limited) against its
+ *    `GET /healthz` (no auth) in interleaved rounds, with the server and the load generator pinned
+ *    to separate cores when the machine allows (cpu-pinning.ts). Each round pair gives a ratio;
+ *    the figure is their median, with its spread. Also p50/p99 and the server process's own CPU
+ *    time per request (from /proc), which the load generator can't skew.
  * The last line is a JSON summary.
+ *
+ * Settings: BENCH_ROUNDS (round pairs, default 16), BENCH_SECONDS (per round, default 2),
+ * BENCH_COLD_STARTS (default 10), BENCH_PIN=0 (run unpinned), BENCH_LOAD=autocannon.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import autocannon from 'autocannon';
-import { useLocalAwsDefaults } from '../../lambda/deploy-env/local-endpoint';
-import { startLocalAws } from '../../lambda/local-aws';
-import { KeyManager } from '../../lambda/manage/key-manager';
-import { DynamoDbRateLimitStore, LeasedRateLimiter } from '../../lambda/rate-limit';
-import { createDocumentClient } from '../../lambda/store/dynamodb-client';
-import { DynamoDbKeyStore } from '../../lambda/store/dynamodb-key-store';
-import { ensureLocalTables } from '../../lambda/store/local-tables';
-import { tableNamesFromEnv } from '../../lambda/tables/table-names';
+import { LeasedRateLimiter, DynamoDbRateLimitStore } from '../../lambda/rate-limit';
 import { UsageRecorder } from '../../lambda/usage/usage-recorder';
 import { KeyVerifier } from '../../lambda/verify/key-verifier';
+import { type BenchEnvironment, startBenchEnvironment } from './bench-environment';
+import { MIN_ROUNDS_FOR_IQR, median, medianDifference, pairedRatios, roundTo } from './bench-stats';
+import { type ColdStart, measureColdStart } from './cold-start';
+import { describePinning, detectPinning, pinThisProcess } from './cpu-pinning';
+import { CONNECTIONS, type Round, type Target, measureRound, pickLoadGenerator, startServerProcess } from './http-load';
 
-const SECONDS_PER_ROUND = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const CONNECTIONS = 32;
+// Many short pairs rather than a few long ones: this machine's speed moves from one second to the
+// next (seen in 1 s slices with nothing else running), and a median over more pairs moves less.
+const SECONDS_PER_ROUND = Number(process.env.BENCH_SECONDS ?? 2);
+// Even, so that each endpoint goes first in half of the pairs (see the loop below).
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 16);
+const COLD_STARTS = Number(process.env.BENCH_COLD_STARTS ?? 10);
+const WARM_PAIRS = 3;
+/** Below this, a pinned server was not what limited throughput, so the ratio understates the cost. */
+const SATURATED_PCT = 90;
+/** Other programs taking more than this share of one core during a round disturb it. */
+const DISTURBED_PCT = 10;
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main() {
-  const localAws = await startLocalAws({ quiet: true });
-  let server: ChildProcess | undefined;
+  const pinning = detectPinning();
+  // Before the emulator starts, so that it, and the Lambda processes it starts, inherit the load's CPUs.
+  if (pinning.pinned) pinThisProcess(pinning.loadCpus);
+  log(describePinning(pinning));
+  const env = await startBenchEnvironment();
   try {
-    useLocalAwsDefaults(localAws.endpoint);
-    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-    const tables = tableNamesFromEnv();
-    await ensureLocalTables(tables);
-    const documentClient = createDocumentClient();
-    const store = new DynamoDbKeyStore(documentClient, tables.keys);
-    const { record, key } = await new KeyManager({ store }).create('bench', {
-      name: 'bench',
-      environment: 'production',
-      permissions: ['telemetry:write'],
-      rateLimit: { limit: 1_000_000_000, windowSeconds: 60 },
-    });
+    const verifyPerSec = await inProcessVerifications(env);
+    log(`in-process: ${Math.round(verifyPerSec).toLocaleString('en')} verifications/s (warm cache, verify + rate limit + usage, one core)`);
 
-    const verifyPerSec = await inProcessVerifications(store, documentClient, tables.rateLimits, key);
-    log(`in-process: ${Math.round(verifyPerSec).toLocaleString('en')} verifications/s (warm cache, verify + rate limit + usage)`);
+    const cold = await measureColdStart({ tables: env.tables, runs: COLD_STARTS });
+    log(coldStartLine(cold));
 
-    const started = await startServerProcess();
-    server = started.child;
-    const loadGenerator = hasWrk() ? 'wrk' : 'autocannon';
-    log(`load generator: ${loadGenerator}, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SECONDS_PER_ROUND} s per endpoint`);
-    const whoami = { url: `${started.url}/v1/whoami`, headers: { 'x-api-key': key } };
-    const healthz = { url: `${started.url}/healthz`, headers: {} };
-    await measure(loadGenerator, server.pid!, whoami, 2); // warm the cache, the leases and the JIT
-    await measure(loadGenerator, server.pid!, healthz, 2);
-    const auth: Round[] = [];
-    const baseline: Round[] = [];
-    for (let round = 1; round <= ROUNDS; round++) {
-      baseline.push(await measure(loadGenerator, server.pid!, healthz, SECONDS_PER_ROUND));
-      auth.push(await measure(loadGenerator, server.pid!, whoami, SECONDS_PER_ROUND));
-      const [b, a] = [baseline.at(-1)!, auth.at(-1)!];
-      log(`round ${round}: healthz ${Math.round(b.rps)} req/s (${b.cpuMicrosPerRequest.toFixed(1)} µs CPU/req), whoami ${Math.round(a.rps)} req/s (${a.cpuMicrosPerRequest.toFixed(1)} µs CPU/req)`);
+    const loadGenerator = pickLoadGenerator();
+    const loadCpus = pinning.pinned ? pinning.loadCpus : undefined;
+    const server = await startServerProcess({ cpus: pinning.pinned ? [pinning.serverCpu] : undefined });
+    const rounds = { auth: [] as Round[], baseline: [] as Round[] };
+    try {
+      log(`load generator: ${loadGenerator}, ${CONNECTIONS} connections, ${ROUNDS} round pairs of ${SECONDS_PER_ROUND} s per endpoint`);
+      const whoami: Target = { url: `${server.url}/v1/whoami`, headers: { 'x-api-key': env.key } };
+      const healthz: Target = { url: `${server.url}/healthz`, headers: {} };
+      const round = (target: Target, seconds: number) => measureRound({ generator: loadGenerator, serverPid: server.child.pid!, target, seconds, loadCpus });
+      // Warm the cache, the leases and the JIT, alternating as the rounds do: each switch of
+      // endpoint deoptimises shared code (Hono's dispatch, the Node adapter) for a few rounds
+      // (seen with --trace-deopt: 17, 29, 11, then 0–4 per round), which would weigh on the first pairs.
+      for (let i = 0; i < WARM_PAIRS; i++) {
+        await round(whoami, 2);
+        await round(healthz, 2);
+      }
+      for (let i = 0; i < ROUNDS; i++) {
+        // Alternating which endpoint goes first cancels a steady drift (the heap growing, another
+        // process's load rising) that would otherwise always favour the same side of the ratio.
+        if (i % 2 === 0) {
+          rounds.baseline.push(await round(healthz, SECONDS_PER_ROUND));
+          rounds.auth.push(await round(whoami, SECONDS_PER_ROUND));
+        } else {
+          rounds.auth.push(await round(whoami, SECONDS_PER_ROUND));
+          rounds.baseline.push(await round(healthz, SECONDS_PER_ROUND));
+        }
+        log(roundLine(i + 1, rounds.baseline[i], rounds.auth[i]));
+      }
+    } finally {
+      await server.stop();
     }
-    const authRps = median(auth.map((r) => r.rps));
-    const baselineRps = median(baseline.map((r) => r.rps));
+
+    const { auth, baseline } = rounds;
+    const ratio = pairedRatios(auth.map((r) => r.rps), baseline.map((r) => r.rps));
+    // The throughput ratio a server limited by its own CPU would show: less moved by whatever else runs.
+    const cpuRatio = pairedRatios(baseline.map((r) => r.cpuMicrosPerRequest), auth.map((r) => r.cpuMicrosPerRequest));
     const authCpu = median(auth.map((r) => r.cpuMicrosPerRequest));
     const baselineCpu = median(baseline.map((r) => r.cpuMicrosPerRequest));
+    const p99DeltaMs = medianDifference(auth.map((r) => r.p99Ms), baseline.map((r) => r.p99Ms));
+    const busy = [...auth, ...baseline].map((r) => r.serverBusyPct);
+    const others = [...auth, ...baseline].map((r) => r.othersPct);
+    const disturbed = auth.filter((r, i) => Math.max(r.othersPct, baseline[i].othersPct) > DISTURBED_PCT).length;
     const summary = {
       verifyPerSec: Math.round(verifyPerSec),
-      authRps: Math.round(authRps),
-      baselineRps: Math.round(baselineRps),
-      authOverheadPct: round1((1 - authRps / baselineRps) * 100),
-      authP50Ms: median(auth.map((r) => r.p50Ms)),
-      authP99Ms: median(auth.map((r) => r.p99Ms)),
-      baselineP50Ms: median(baseline.map((r) => r.p50Ms)),
-      baselineP99Ms: median(baseline.map((r) => r.p99Ms)),
-      authCpuMicrosPerRequest: round1(authCpu),
-      baselineCpuMicrosPerRequest: round1(baselineCpu),
-      authCpuOverheadPct: round1((authCpu / baselineCpu - 1) * 100),
+      ratio: roundTo(ratio.median, 3),
+      ratioSpread: roundTo(ratio.spread, 3),
+      ratioIqr: ratio.iqr === undefined ? null : roundTo(ratio.iqr, 3),
+      ratios: ratio.ratios.map((r) => roundTo(r, 3)),
+      rounds: ROUNDS,
+      secondsPerRound: SECONDS_PER_ROUND,
+      authRps: Math.round(median(auth.map((r) => r.rps))),
+      baselineRps: Math.round(median(baseline.map((r) => r.rps))),
+      authOverheadPct: roundTo((1 - ratio.median) * 100, 1),
+      authP50Ms: roundTo(median(auth.map((r) => r.p50Ms)), 3),
+      authP99Ms: roundTo(median(auth.map((r) => r.p99Ms)), 3),
+      baselineP50Ms: roundTo(median(baseline.map((r) => r.p50Ms)), 3),
+      baselineP99Ms: roundTo(median(baseline.map((r) => r.p99Ms)), 3),
+      p99DeltaMs: roundTo(p99DeltaMs, 3),
+      authCpuMicrosPerRequest: roundTo(authCpu, 1),
+      baselineCpuMicrosPerRequest: roundTo(baselineCpu, 1),
+      authCpuOverheadPct: roundTo((authCpu / baselineCpu - 1) * 100, 1),
+      cpuRatio: roundTo(cpuRatio.median, 3),
+      cpuRatioSpread: roundTo(cpuRatio.spread, 3),
+      serverBusyPctMin: Math.round(Math.min(...busy)),
+      othersPctMax: Math.round(Math.max(...others)),
+      disturbedRounds: disturbed,
       authNon2xx: auth.reduce((sum, r) => sum + r.non2xx, 0),
       loadGenerator,
-      keyId: record.id,
+      pinned: pinning.pinned,
+      serverCpu: pinning.pinned ? pinning.serverCpu : null,
+      loadCpus: pinning.pinned ? pinning.loadCpus : null,
+      bundleBytes: cold.bundleBytes,
+      bundleZipBytes: cold.bundleZipBytes,
+      coldStartInitMs: roundTo(cold.initMs, 1),
+      coldStartFirstAnswerMs: roundTo(cold.firstAnswerMs, 1),
+      coldStartRuns: cold.runs,
+      initNetworkAttempts: cold.initNetwork.length,
+      keyId: env.keyId,
     };
-    log(`whoami vs healthz: ${summary.authRps} vs ${summary.baselineRps} req/s → throughput cost of auth ${summary.authOverheadPct}%; server CPU ${summary.authCpuMicrosPerRequest} vs ${summary.baselineCpuMicrosPerRequest} µs/req`);
+    const iqr = ratio.iqr === undefined ? `IQR needs ${MIN_ROUNDS_FOR_IQR}+ rounds` : `IQR ${summary.ratioIqr}`;
+    log('');
+    log(`whoami ÷ healthz throughput: median ${summary.ratio} over ${ROUNDS} round pairs (spread ${summary.ratioSpread} max−min, ${iqr}); auth costs ${summary.authOverheadPct}% (target ≤ 10 %)`);
+    log(`  requests/s (medians): whoami ${summary.authRps}, healthz ${summary.baselineRps}`);
+    log(`  latency p50 / p99: whoami ${summary.authP50Ms} / ${summary.authP99Ms} ms, healthz ${summary.baselineP50Ms} / ${summary.baselineP99Ms} ms; p99 difference ${signed(summary.p99DeltaMs)} ms (median of per-round differences; target ≤ 1 ms)`);
+    log(`  server CPU per request: ${summary.authCpuMicrosPerRequest} vs ${summary.baselineCpuMicrosPerRequest} µs (${signed(summary.authCpuOverheadPct)}%); as a ratio healthz ÷ whoami per round: median ${summary.cpuRatio} (spread ${summary.cpuRatioSpread})`);
+    if (disturbed > 0) {
+      log(`  warning: other programs took more than ${DISTURBED_PCT}% of a core in ${disturbed} of ${ROUNDS} round pairs (up to ${summary.othersPctMax}%); those pairs are noisier. Rerun on a quieter machine for a steady figure.`);
+    }
+    if (pinning.pinned && summary.serverBusyPctMin < SATURATED_PCT) {
+      log(`  warning: in some rounds the server was busy only ${summary.serverBusyPctMin}% of its core, so something else (the load generator, another program) limited throughput and that round's ratio understates auth's cost.`);
+    }
     process.stdout.write(`${JSON.stringify(summary)}\n`);
+    if (cold.initNetwork.length > 0) {
+      log(`FAIL: the service Lambda's init attempted ${cold.initNetwork.length} network call(s): ${describeNetwork(cold.initNetwork)}. Init must not reach the network; create clients lazily and make the first call in the handler.`);
+      process.exitCode = 1;
+    }
   } finally {
-    server?.kill('SIGTERM');
-    await localAws.stop();
+    await env.stop();
   }
 }
 
-async function inProcessVerifications(
-  store: DynamoDbKeyStore,
-  documentClient: ReturnType<typeof createDocumentClient>,
-  rateLimitTable: string,
-  key: string,
-): Promise<number> {
+async function inProcessVerifications({ store, documentClient, tables, key }: BenchEnvironment): Promise<number> {
   const verifier = new KeyVerifier({ store, environment: 'production', cache: { freshMs: 60_000, maxStaleMs: 120_000 } });
-  const rateLimiter = new LeasedRateLimiter({ store: new DynamoDbRateLimitStore(documentClient, rateLimitTable) });
+  const rateLimiter = new LeasedRateLimiter({ store: new DynamoDbRateLimitStore(documentClient, tables.rateLimits) });
   const usage = new UsageRecorder({ store, autoFlush: false });
   const once = async () => {
     const verification = await verifier.verify(key);
@@ -122,84 +172,27 @@ async function inProcessVerifications(
   return Math.max(...best);
 }
 
-async function startServerProcess(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['lambda/cli/bin.cjs', 'serve'], {
-    env: { ...process.env, PORT: '0', POWERTOOLS_LOG_LEVEL: 'WARN' },
-    stdio: ['ignore', 'inherit', 'pipe'],
-  });
-  let output = '';
-  child.stderr!.setEncoding('utf8');
-  for await (const chunk of child.stderr!) {
-    output += chunk;
-    const match = /serving at (http:\/\/\S+)/.exec(output);
-    if (match) {
-      child.stderr!.resume();
-      return { child, url: match[1] };
-    }
-  }
-  await once(child, 'exit').catch(() => undefined);
-  throw new Error(`keyroll serve did not start:\n${output}`);
+function roundLine(n: number, baseline: Round, auth: Round): string {
+  const side = (name: string, r: Round) =>
+    `${name} ${Math.round(r.rps)} req/s p50/p99 ${r.p50Ms.toFixed(2)}/${r.p99Ms.toFixed(2)} ms ${r.cpuMicrosPerRequest.toFixed(1)} µs CPU/req (server busy ${Math.round(r.serverBusyPct)}%, others ${Math.round(r.othersPct)}%)`;
+  return `round ${n}: ${side('healthz', baseline)} | ${side('whoami', auth)} → ratio ${(auth.rps / baseline.rps).toFixed(3)}`;
 }
 
-interface Round {
-  readonly rps: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly non2xx: number;
-  readonly cpuMicrosPerRequest: number;
-}
-
-interface Target {
-  readonly url: string;
-  readonly headers: Record<string, string>;
-}
-
-function hasWrk(): boolean {
-  return process.env.BENCH_LOAD !== 'autocannon' && spawnSync('wrk', ['--version']).error === undefined;
-}
-
-/** utime + stime of a process, in microseconds (Linux /proc; clock ticks are 100 Hz). */
-function cpuMicros(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
-async function measure(generator: string, serverPid: number, target: Target, seconds: number): Promise<Round> {
-  const cpuBefore = cpuMicros(serverPid);
-  const result = generator === 'wrk' ? await wrk(target, seconds) : await autocannonRound(target, seconds);
-  const cpu = cpuMicros(serverPid) - cpuBefore;
-  return { ...result, cpuMicrosPerRequest: cpu / result.requests };
-}
-
-async function autocannonRound(target: Target, seconds: number) {
-  const result = await autocannon({ url: target.url, headers: target.headers, connections: CONNECTIONS, duration: seconds, pipelining: 1 });
-  return { rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, non2xx: result.non2xx, requests: result.requests.total };
-}
-
-/** wrk with a Lua `done` hook that prints the numbers as JSON. */
-async function wrk(target: Target, seconds: number) {
-  const script = path.join(os.tmpdir(), 'keyroll-bench-wrk.lua');
-  fs.writeFileSync(
-    script,
-    `done = function(summary, latency, requests)
-  io.write(string.format('{"requests":%d,"durationUs":%d,"non2xx":%d,"p50Us":%d,"p99Us":%d}\\n',
-    summary.requests, summary.duration, summary.errors.status, latency:percentile(50), latency:percentile(99)))
-end
-`,
+function coldStartLine(cold: ColdStart): string {
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+  const network = cold.initNetwork.length === 0 ? 'no network calls during init' : `${cold.initNetwork.length} NETWORK CALL(S) DURING INIT`;
+  return (
+    `service Lambda: bundle ${kb(cold.bundleBytes)} (${kb(cold.bundleZipBytes)} zipped); cold start in the emulator's invoker, median of ${cold.runs}: ` +
+    `handler ready ${cold.initMs.toFixed(0)} ms after process start (range ${cold.initMinMs.toFixed(0)}–${cold.initMaxMs.toFixed(0)}; Node's own start-up ${cold.nodeBootMs.toFixed(0)} ms), ` +
+    `first /healthz answered at ${cold.firstAnswerMs.toFixed(0)} ms; ${network}`
   );
-  const headers = Object.entries(target.headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]);
-  const child = spawn('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '-s', script, ...headers, target.url], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk));
-  await once(child, 'exit');
-  const line = output.split('\n').find((l) => l.startsWith('{"requests"'));
-  if (!line) throw new Error(`wrk printed no summary:\n${output}`);
-  const r = JSON.parse(line);
-  return { rps: r.requests / (r.durationUs / 1e6), p50Ms: r.p50Us / 1000, p99Ms: r.p99Us / 1000, non2xx: r.non2xx, requests: r.requests };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const round1 = (value: number) => Math.round(value * 10) / 10;
+function describeNetwork(attempts: ColdStart['initNetwork']): string {
+  return [...new Set(attempts.map((a) => `${a.kind} ${a.target}`))].join(', ');
+}
+
+const signed = (value: number) => (value >= 0 ? `+${value}` : String(value));
 
 main().catch((error) => {
   process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);

@@ -1,0 +1,32 @@
+import { onCpus, parseCpuList, planPinning } from './cpu-pinning';
+
+describe('parseCpuList', () => {
+  it('reads single CPUs and ranges, sorted and without repeats', () => {
+    expect(parseCpuList('0,1')).toEqual([0, 1]);
+    expect(parseCpuList('8-9,0-2,1\n')).toEqual([0, 1, 2, 8, 9]);
+  });
+
+  it('refuses text that is not a CPU list', () => {
+    expect(() => parseCpuList('0,a')).toThrow(/not a CPU list/);
+  });
+});
+
+describe('planPinning', () => {
+  it('gives the server the last allowed CPU and the load the others', () => {
+    expect(planPinning([0, 1])).toEqual({ pinned: true, serverCpu: 1, loadCpus: [0] });
+    expect(planPinning([2, 3, 5])).toEqual({ pinned: true, serverCpu: 5, loadCpus: [2, 3] });
+  });
+
+  it('runs unpinned on one CPU, and says why', () => {
+    const plan = planPinning([0]);
+    expect(plan.pinned).toBe(false);
+    expect(plan.pinned === false && plan.reason).toMatch(/at least 2/);
+  });
+});
+
+describe('onCpus', () => {
+  it('runs the command through taskset -c when pinned, and as is when not', () => {
+    expect(onCpus([0, 2], 'wrk', ['-t1'])).toEqual(['taskset', ['-c', '0,2', 'wrk', '-t1']]);
+    expect(onCpus(undefined, 'wrk', ['-t1'])).toEqual(['wrk', ['-t1']]);
+  });
+});
