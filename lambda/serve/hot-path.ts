@@ -28,16 +28,28 @@ type HotDeps = Pick<ServeDeps, 'verifier' | 'rateLimiter' | 'usage' | 'extraKeyH
 /** Answers the request and returns true, or returns false (untouched) for the app to answer. */
 export type HotPath = (incoming: IncomingMessage, outgoing: ServerResponse) => boolean;
 
+interface FixedParts {
+  readonly body: Buffer;
+  readonly length: string;
+  readonly limit: string;
+}
+
 const HEALTH_BYTES = Buffer.from(JSON.stringify(HEALTH_BODY));
 const HEALTH_HEADERS = ['content-type', 'application/json', 'content-length', String(HEALTH_BYTES.length)];
 
 export function hotPath(deps: HotDeps): HotPath {
-  /** The whoami body per cached record: records are replaced, never changed, so it can't go stale. */
-  const bodies = new WeakMap<ApiKeyRecord, Buffer>();
-  const bodyOf = (key: ApiKeyRecord) => {
-    let body = bodies.get(key);
-    if (!body) bodies.set(key, (body = Buffer.from(JSON.stringify(whoamiBody(key)))));
-    return body;
+  /**
+   * Per cached record, the whoami answer's fixed parts: body, its length, the limit header's value.
+   * Records are replaced, never changed, so an entry can't go stale; it goes with its record.
+   */
+  const answers = new WeakMap<ApiKeyRecord, FixedParts>();
+  const partsOf = (key: ApiKeyRecord) => {
+    let parts = answers.get(key);
+    if (!parts) {
+      const body = Buffer.from(JSON.stringify(whoamiBody(key)));
+      answers.set(key, (parts = { body, length: String(body.length), limit: String(key.rateLimit.limit) }));
+    }
+    return parts;
   };
 
   function whoami(incoming: IncomingMessage, outgoing: ServerResponse): boolean {
@@ -94,20 +106,21 @@ export function hotPath(deps: HotDeps): HotPath {
       return;
     }
     deps.usage.recordUse(key, credentialHash, 200, sourceIp);
-    const body = bodyOf(key);
+    const parts = partsOf(key);
     outgoing.writeHead(200, [
       'content-type',
       'application/json',
       'x-ratelimit-limit',
-      String(decision.limit),
+      // The decision's limit is the record's (the quota is kept per limit); computed once, not per request.
+      decision.limit === key.rateLimit.limit ? parts.limit : String(decision.limit),
       'x-ratelimit-remaining',
       String(decision.remaining),
       'x-ratelimit-reset',
       String(decision.reset),
       'content-length',
-      String(body.length),
+      parts.length,
     ]);
-    outgoing.end(body);
+    outgoing.end(parts.body);
   }
 
   return (incoming, outgoing) => {

@@ -16,6 +16,9 @@ export function presentedKey(c: Context, extraHeaders: readonly string[]): strin
  * more than verifying the key. (Elsewhere, Lambda, the request's `Headers` are already built.)
  */
 export function presentedKeyIn(headers: IncomingHttpHeaders, extraHeaders: readonly string[]): string | undefined {
+  // The common case first, with nothing allocated: a single x-api-key header.
+  const direct = headers['x-api-key'];
+  if (typeof direct === 'string' && direct) return direct.trim();
   return presentedKeyFrom((name) => {
     const value = headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
