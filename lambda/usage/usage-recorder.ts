@@ -6,6 +6,7 @@
  * when the earlier attempt did land.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { ActiveKey, KeyActivity, RetiredUse } from '../alerts/alert-monitor';
 import { type CredentialUse, type KeyStore, MAX_MINUTES_PER_DELTA, type UsageDelta, type UsageMinute } from '../store/key-store';
 import { type BucketCounts, countStatus, emptyCounts } from './usage-series';
@@ -171,6 +172,9 @@ export class UsageRecorder {
 
   private startFlush(): Flush {
     const abort = new AbortController();
+    // Every write of a flush (and the alert monitor's reads after it) listens to this one signal, and
+    // stops listening when it settles: many at once is the design, not a leak.
+    setMaxListeners(0, abort.signal);
     const done = this.writeBatch(abort.signal)
       .catch((error) => this.options.onFlushError?.(error))
       .finally(() => {
