@@ -104,12 +104,13 @@ export class KeyVerifier {
 
   /**
    * Throws a 503 KeyrollError, without I/O, for a key this instance doesn't know while its budget
-   * for unknown keys is spent; the returned promise rejects when the store fails.
+   * for unknown keys is spent; the returned promise rejects when the store fails. `hashOf` must be
+   * hashCredential or give its answer (the hot path remembers it per connection).
    */
-  verify(presented: string | undefined): Verification | Promise<Verification> {
+  verify(presented: string | undefined, hashOf: (presented: string) => string = hashCredential): Verification | Promise<Verification> {
     if (!presented) return MISSING;
     if (!hasKeyLength(presented)) return INVALID;
-    const credentialHash = hashCredential(presented);
+    const credentialHash = hashOf(presented);
     const now = this.clock();
     const cached = this.cache.get(credentialHash);
     // Hot path: a hash that matched a stored key came from a well-formed key, so its format and
