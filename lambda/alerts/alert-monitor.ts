@@ -15,7 +15,7 @@ import { type AlertThresholds, DEFAULT_ALERT_THRESHOLDS } from './alert-threshol
 import { alertId, evaluationSpan, type Finding, newSourceFinding, retiredCredentialFinding, seriesFindings } from './alert-rules';
 
 /** The key fields an alert names, and whom it is visible to. */
-export type ActiveKey = Pick<ApiKeyRecord, 'tenant' | 'id' | 'name' | 'environment' | 'customerId'>;
+export type ActiveKey = Pick<ApiKeyRecord, 'tenant' | 'id' | 'name' | 'environment' | 'customerId'> & Partial<Pick<ApiKeyRecord, 'createdAt'>>;
 
 export interface RetiredUse {
   readonly credentialHash: string;
@@ -70,42 +70,71 @@ export class AlertMonitor {
   private readonly lastEvaluated = new Map<string, number>();
   /** `<keyId> <ip>` → when this instance last recorded the source. */
   private readonly knownSources = new Map<string, number>();
-  /** Activity not settled by the last run, merged into the next. */
-  private carried = new Map<string, KeyActivity>();
+  /** Activity not settled by the last run (and new-source findings not stored), merged into the next. */
+  private carried = new Map<string, Carried>();
 
   constructor(private readonly options: AlertMonitorOptions) {
     this.thresholds = options.thresholds ?? DEFAULT_ALERT_THRESHOLDS;
     this.clock = options.clock ?? Date.now;
   }
 
-  /** Called by the usage recorder after a flush's writes, with the flushed keys' activity. */
+  /** Whether something waits to be tried again, so a flush with no new usage still runs the monitor. */
+  hasCarried(): boolean {
+    return this.carried.size > 0;
+  }
+
+  /**
+   * Called by the usage recorder after a flush's writes, with the flushed keys' activity. When the
+   * flush's budget is spent (`abortSignal` aborted), the activity is kept for the next flush.
+   */
   async afterFlush(activity: readonly KeyActivity[], abortSignal?: AbortSignal): Promise<void> {
     const byKey = this.carried;
     this.carried = new Map();
-    for (const entry of activity) byKey.set(entry.key.id, merge(byKey.get(entry.key.id), entry));
+    for (const entry of activity) byKey.set(entry.key.id, merge(byKey.get(entry.key.id), { ...entry, findings: [] }));
     const entries = [...byKey.values()];
     for (let index = 0; index < entries.length; index += CONCURRENCY) {
+      if (abortSignal?.aborted) {
+        for (const entry of entries.slice(index)) this.carry(entry);
+        return;
+      }
       await Promise.all(entries.slice(index, index + CONCURRENCY).map((entry) => this.watch(entry, abortSignal)));
     }
   }
 
-  private async watch(activity: KeyActivity, abortSignal: AbortSignal | undefined): Promise<void> {
+  private async watch(activity: Carried, abortSignal: AbortSignal | undefined): Promise<void> {
     const nowMs = this.clock();
     const { key } = activity;
-    const raised = (finding: Finding | undefined) => (finding ? this.raise(key, finding, nowMs, abortSignal) : Promise.resolve(true));
+    const unstored: Finding[] = [];
+    /** Stores the finding; one that is found only once (a new source) is kept when that fails. */
+    const raised = async (finding: Finding | undefined, keepOnFailure: boolean) => {
+      if (!finding) return true;
+      const stored = await this.raise(key, finding, nowMs, abortSignal);
+      if (!stored && keepOnFailure) unstored.push(finding);
+      return stored || keepOnFailure;
+    };
     const [, sourcesSettled, retiredSettled] = await Promise.all([
       // A series finding missed now is found again at the next evaluation: nothing to carry.
-      this.evaluateSeries(key, nowMs, abortSignal).then((findings) => Promise.all(findings.map(raised))),
+      this.evaluateSeries(key, nowMs, abortSignal).then((findings) => Promise.all(findings.map((finding) => raised(finding, false)))),
       Promise.all(
         (this.thresholds.newSources ? activity.sources : []).map((sourceIp) =>
-          this.checkSource(key, sourceIp, nowMs, abortSignal).then(raised, (error: unknown) => this.failed(error)),
+          this.checkSource(key, sourceIp, nowMs, abortSignal).then(
+            (finding) => raised(finding, true),
+            (error: unknown) => this.failed(error),
+          ),
         ),
       ),
-      Promise.all(activity.retired.map((use) => raised(retiredCredentialFinding(use.credentialHash, use.uses, use.lastSourceIp, nowMs, this.thresholds)))),
+      Promise.all(activity.retired.map((use) => raised(retiredCredentialFinding(use.credentialHash, use.uses, use.lastSourceIp, nowMs, this.thresholds), false))),
+      // New-source findings whose store failed before: the source is known by now, so only they remain.
+      Promise.all(activity.findings.map((finding) => raised(finding, true))),
     ]);
     const sources = activity.sources.filter((_, index) => this.thresholds.newSources && !sourcesSettled[index]);
     const retired = activity.retired.filter((_, index) => !retiredSettled[index]);
-    if (sources.length > 0 || retired.length > 0) this.carried.set(key.id, merge(this.carried.get(key.id), { key, sources, retired }));
+    this.carry({ key, sources, retired, findings: unstored });
+  }
+
+  private carry(entry: Carried): void {
+    if (entry.sources.length === 0 && entry.retired.length === 0 && entry.findings.length === 0) return;
+    this.carried.set(entry.key.id, merge(this.carried.get(entry.key.id), entry));
   }
 
   private failed(error: unknown): false {
@@ -120,7 +149,7 @@ export class AlertMonitor {
     try {
       const span = evaluationSpan(nowMs, this.thresholds);
       const minutes = await this.options.series.read(key.tenant, key.id, { granularity: 'minute', ...span }, abortSignal);
-      return seriesFindings(minutes, nowMs, this.thresholds);
+      return seriesFindings(minutes, nowMs, this.thresholds, key.createdAt ? Date.parse(key.createdAt) : undefined);
     } catch (error) {
       // Evaluated again after the next flush, not an interval later.
       this.lastEvaluated.delete(key.id);
@@ -166,14 +195,26 @@ export class AlertMonitor {
   }
 }
 
-function merge(into: KeyActivity | undefined, entry: KeyActivity): KeyActivity {
+/** Activity carried to the next run, with the new-source findings whose store failed. */
+type Carried = KeyActivity & { readonly findings: readonly Finding[] };
+
+/** Sources carried per key at most, as the recorder keeps per batch: an outage must not grow them without end. */
+const MAX_CARRIED_SOURCES = 64;
+
+function merge(into: Carried | undefined, entry: Carried): Carried {
   if (!into) return entry;
   const retired = new Map(into.retired.map((use) => [use.credentialHash, use]));
   for (const use of entry.retired) {
     const earlier = retired.get(use.credentialHash);
     retired.set(use.credentialHash, earlier ? { ...use, uses: earlier.uses + use.uses, lastSourceIp: use.lastSourceIp ?? earlier.lastSourceIp } : use);
   }
-  return { key: entry.key, sources: [...new Set([...into.sources, ...entry.sources])], retired: [...retired.values()] };
+  const findings = new Map([...into.findings, ...entry.findings].map((finding) => [finding.identity, finding]));
+  return {
+    key: entry.key,
+    sources: [...new Set([...into.sources, ...entry.sources])].slice(0, MAX_CARRIED_SOURCES),
+    retired: [...retired.values()],
+    findings: [...findings.values()],
+  };
 }
 
 function remember<K>(map: Map<K, number>, key: K, atMs: number): void {

@@ -49,6 +49,22 @@ describe('request-rate', () => {
   });
 });
 
+describe('request-rate for keys that were idle', () => {
+  it('fires on a burst from a key idle for the whole baseline, counting history from its creation', () => {
+    const findings = seriesFindings(series({ 0: times(150, 200) }), NOW, T, NOW - 3 * 3600_000);
+    expect(findings).toEqual([expect.objectContaining({ type: 'request-rate', facts: { requests: 150, baseline: 0 } })]);
+    expect(findings[0].summary).toContain('after being idle');
+  });
+
+  it('stays quiet for a key created minutes ago, and measures a young key against the history it has', () => {
+    expect(types(series({ 0: times(500, 200) }))).toEqual([]);
+    expect(seriesFindings(series({ 0: times(500, 200) }), NOW, T, NOW - 10 * MINUTE)).toEqual([]);
+    // 40 minutes of history at 4 a minute is 20 per window, not the 13.3 a full hour's division would give.
+    const [finding] = seriesFindings(series({ ...steady(4, 44, 5), 0: times(120, 200) }), NOW, T, CURRENT - 44 * MINUTE);
+    expect(finding?.facts).toMatchObject({ requests: 120, baseline: 20, factor: 6 });
+  });
+});
+
 describe('new-source and retired-credential', () => {
   it('a first source alerts nobody; a later new one does', () => {
     expect(newSourceFinding('192.0.2.7', 0)).toBeUndefined();

@@ -36,9 +36,11 @@ export function evaluationSpan(nowMs: number, thresholds: AlertThresholds): Seri
 
 /**
  * The error-rate and request-rate findings in a key's minute buckets (by start, epoch ms), as of
- * `nowMs`. Buckets outside evaluationSpan are ignored.
+ * `nowMs`. Buckets outside evaluationSpan are ignored. `createdAtMs` (the key's creation) says how
+ * much history the key has: a key that existed but was idle has a baseline of zero, so a dormant
+ * key that wakes up with a burst alerts; without it, the history is the oldest bucket with traffic.
  */
-export function seriesFindings(minutes: ReadonlyMap<number, BucketCounts>, nowMs: number, thresholds: AlertThresholds): Finding[] {
+export function seriesFindings(minutes: ReadonlyMap<number, BucketCounts>, nowMs: number, thresholds: AlertThresholds, createdAtMs?: number): Finding[] {
   const span = evaluationSpan(nowMs, thresholds);
   const windowFromMs = span.toMs - thresholds.windowMinutes * MINUTE_MS;
   let requests = 0;
@@ -71,15 +73,21 @@ export function seriesFindings(minutes: ReadonlyMap<number, BucketCounts>, nowMs
     });
   }
 
-  // History since at least half the baseline span ago: a key new to traffic has no baseline yet.
-  const hasBaseline = earliestBaselineMs <= windowFromMs - (thresholds.baselineMinutes * MINUTE_MS) / 2;
-  const baseline = baselineRequests / (thresholds.baselineMinutes / thresholds.windowMinutes);
+  // The baseline is the mean per window over the history before the window, up to the baseline
+  // span; a key with less than half a span of history (new) has none yet.
+  const baselineSpanMs = thresholds.baselineMinutes * MINUTE_MS;
+  // Traffic older than the record's createdAt (instances' clocks differ) counts as history too.
+  const historyFromMs = Math.min(createdAtMs ?? Number.POSITIVE_INFINITY, earliestBaselineMs);
+  const historyMs = Math.min(baselineSpanMs, windowFromMs - historyFromMs);
+  const hasBaseline = historyMs >= baselineSpanMs / 2;
+  const baseline = hasBaseline ? baselineRequests / (historyMs / (thresholds.windowMinutes * MINUTE_MS)) : 0;
   if (hasBaseline && requests >= thresholds.rateMinRequests && requests >= thresholds.rateFactor * baseline) {
-    const factor = requests / baseline;
+    const factor = baseline > 0 ? requests / baseline : Number.POSITIVE_INFINITY;
+    const usual = baseline > 0 ? `${round(factor, 1)}× its usual ${round(baseline, 1)}` : 'after being idle';
     findings.push({
       type: 'request-rate',
-      summary: `This key made ${requests} requests in the last ${minutesText}, ${round(factor, 1)}× its usual ${round(baseline, 1)} (the mean over the ${thresholds.baselineMinutes} minutes before; the alert fires at ${thresholds.rateFactor}×). Check who holds the key: a runaway client, a retry loop, or a leaked key.`,
-      facts: { requests, baseline: round(baseline, 2), factor: round(factor, 2) },
+      summary: `This key made ${requests} requests in the last ${minutesText}, ${usual} (the mean over the ${Math.round(historyMs / MINUTE_MS)} minutes before; the alert fires at ${thresholds.rateFactor}×). Check who holds the key: a runaway client, a retry loop, or a leaked key.`,
+      facts: { requests, baseline: round(baseline, 2), ...(baseline > 0 ? { factor: round(factor, 2) } : {}) },
       window,
       identity: `slot:${slot}`,
     });

@@ -20,7 +20,11 @@ export interface AlertThresholds {
    * A key with less history than half of it has no baseline yet. @default 60
    */
   readonly baselineMinutes: number;
-  /** At most one alert per key and type (per source for new-source) in this many minutes. @default 30 */
+  /**
+   * Error-rate, request-rate and retired-credential alerts: one per key and type per slot of this
+   * many minutes (slots are fixed, so two can come minutes apart across a slot's end). New-source
+   * alerts: one per key and source. @default 30
+   */
   readonly cooldownMinutes: number;
   /** Whether a key's first use from a new source IP raises an alert. @default true */
   readonly newSources: boolean;

@@ -83,14 +83,20 @@ export function hotPath(deps: HotDeps): HotPath {
       return true;
     }
     const { key, credentialHash } = verification;
-    const decision = deps.rateLimiter.consume(key.id, key.rateLimit);
+    let decision: RateLimitDecision | Promise<RateLimitDecision>;
+    try {
+      decision = deps.rateLimiter.consume(key.id, key.rateLimit);
+    } catch {
+      // Nothing was taken (a closed limiter throws before it counts): the app answers as it does.
+      return false;
+    }
     if (decision instanceof Promise) {
       decision.then(
         (settled) => answer(incoming, outgoing, key, credentialHash, settled),
         (thrown: unknown) => {
+          // As the app's error handler does; like the app, no use is counted when no decision came.
           const { error, fault } = classifyError(thrown);
           if (fault) deps.logger.error('request failed', { path: '/v1/whoami', error: thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown) });
-          deps.usage.recordUse(key, credentialHash, error.status, sourceAddressOf(incoming, deps.trustedProxyHops));
           writeError(outgoing, error, undefined);
         },
       );

@@ -102,6 +102,8 @@ export class DynamoDbAlerts {
         ExpressionAttributeValues: { ':pk': keySourcesPartition(tenant, keyId) },
         ProjectionExpression: 'sk',
         Limit: 21,
+        // Strongly consistent: a source written a moment ago by another flush must count.
+        ConsistentRead: true,
       }),
       { abortSignal },
     );

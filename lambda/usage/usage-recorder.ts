@@ -23,7 +23,7 @@ export interface UsageRecorderOptions {
   readonly clock?: () => number;
   readonly onFlushError?: (error: unknown) => void;
   /** Told after each flush's writes what the flushed keys did (sources, retired credentials), to raise alerts. */
-  readonly monitor?: { afterFlush(activity: readonly KeyActivity[], abortSignal?: AbortSignal): Promise<void> };
+  readonly monitor?: { afterFlush(activity: readonly KeyActivity[], abortSignal?: AbortSignal): Promise<void>; hasCarried(): boolean };
 }
 
 export interface FlushOptions {
@@ -186,7 +186,11 @@ export class UsageRecorder {
   private async writeBatch(abortSignal: AbortSignal): Promise<void> {
     this.lastFlushAt = this.clock();
     const { batch, activity } = this.takeBatch();
-    if (batch.length === 0) return;
+    if (batch.length === 0) {
+      // Nothing to write, but alerts a failure held back are tried again.
+      if (this.options.monitor?.hasCarried()) await this.options.monitor.afterFlush([], abortSignal);
+      return;
+    }
     let failed: readonly UsageDelta[];
     try {
       failed = await this.options.store.recordUsage(batch, { abortSignal });
@@ -202,8 +206,9 @@ export class UsageRecorder {
     if (failed.length > 0 && failed !== batch && !abortSignal.aborted) {
       this.options.onFlushError?.(new Error(`${failed.length} of ${batch.length} usage updates failed; they will be retried`));
     }
-    // After the writes, so the series the monitor reads hold this batch. It never rejects.
-    if (this.options.monitor && activity.length > 0 && !abortSignal.aborted) await this.options.monitor.afterFlush(activity, abortSignal);
+    // After the writes, so the series the monitor reads hold this batch. It never rejects, and keeps
+    // for the next flush what a spent budget (an aborted signal) leaves undone.
+    if (this.options.monitor && activity.length > 0) await this.options.monitor.afterFlush(activity, abortSignal);
   }
 
   /**

@@ -88,6 +88,21 @@ describe('the hot path answers as the app does', () => {
     expect(hot.body).toEqual({ status: 'ok' });
   });
 
+  it('when the rate limiter is closed (a server shutting down): the app answers, once', async () => {
+    const closing = await startHarness({ tables: harness.tables, service: { autoFlushUsage: false } });
+    try {
+      const { key } = await harness.issue('acme', { permissions: [] });
+      expect((await closing.call('GET', HOT, { key })).status).toBe(200);
+      await closing.server.service.deps.rateLimiter.close();
+      const hot = await closing.call('GET', HOT, { key });
+      const app = await closing.call('GET', APP, { key });
+      expect(comparable(hot)).toEqual(comparable(app));
+      expect(hot.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      await closing.stop();
+    }
+  });
+
   it('counts usage as the app does, by status', async () => {
     const { id, key } = await harness.issue('acme', { permissions: [], rateLimit: { limit: 6, windowSeconds: 3600 } });
     for (const path of [HOT, APP, HOT, APP, HOT, APP, HOT, APP]) await harness.call('GET', path, { key });

@@ -227,9 +227,39 @@ describe('when alert writes fail', () => {
       expect(failures).toBe(0);
       expect(await alerts({ keyId: id })).toEqual([]);
       // The next flush carries the retired use it could not alert on, though no new request came.
-      await flaky.call('GET', '/v1/whoami', { key: regenerated.body.key });
       await flaky.server.service.deps.usage.flush();
       expect(await alerts({ keyId: id })).toEqual([expect.objectContaining({ type: 'retired-credential', facts: expect.objectContaining({ uses: 1 }) })]);
+    } finally {
+      await flaky.stop();
+    }
+  });
+});
+
+describe('when a new-source alert cannot be stored', () => {
+  it('stores it at the next flush, though no request came and the source is known by then', async () => {
+    let failures = 1;
+    const client = new DynamoDBClient({ maxAttempts: 1 });
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        if (failures > 0 && JSON.stringify(args.input).includes('"ALERT#')) {
+          failures -= 1;
+          throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $fault: 'server' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'failAlertWrites' },
+    );
+    const flaky = await startHarness({ tables: harness.tables, config: { trustedProxyHops: 1 }, service: { autoFlushUsage: false, documentClient: createDocumentClient({ client }) } });
+    try {
+      const { id, key } = await issue('travelling');
+      await flaky.call('GET', '/v1/whoami', { key, headers: { 'x-forwarded-for': '198.51.100.1' } });
+      await flaky.server.service.deps.usage.flush();
+      await flaky.call('GET', '/v1/whoami', { key, headers: { 'x-forwarded-for': '198.51.100.2' } });
+      await flaky.server.service.deps.usage.flush();
+      expect(failures).toBe(0);
+      expect(await alerts({ keyId: id })).toEqual([]);
+      await flaky.server.service.deps.usage.flush();
+      expect(await alerts({ keyId: id })).toEqual([expect.objectContaining({ type: 'new-source', facts: { sourceIp: '198.51.100.2' } })]);
     } finally {
       await flaky.stop();
     }
