@@ -202,29 +202,37 @@ describe('retired-credential', () => {
   });
 });
 
+/**
+ * A second instance of the deployment whose first alert write fails (a DynamoDB brownout for alert
+ * writes only; no SDK retries on its client).
+ */
+async function failingFirstAlertWrite() {
+  const failures = { left: 1 };
+  const client = new DynamoDBClient({ maxAttempts: 1 });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      if (failures.left > 0 && JSON.stringify(args.input).includes('"ALERT#')) {
+        failures.left -= 1;
+        throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $fault: 'server' });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'failAlertWrites' },
+  );
+  const flaky = await startHarness({ tables: harness.tables, config: { trustedProxyHops: 1 }, service: { autoFlushUsage: false, documentClient: createDocumentClient({ client }) } });
+  return { flaky, failures };
+}
+
 describe('when alert writes fail', () => {
   it('answers every request, and raises the alert at the next flush', async () => {
-    // A DynamoDB brownout for alert writes only: the first one fails (no SDK retries on this client).
-    let failures = 1;
-    const client = new DynamoDBClient({ maxAttempts: 1 });
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        if (failures > 0 && JSON.stringify(args.input).includes('"ALERT#')) {
-          failures -= 1;
-          throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $fault: 'server' });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'failAlertWrites' },
-    );
-    const flaky = await startHarness({ tables: harness.tables, config: { trustedProxyHops: 1 }, service: { autoFlushUsage: false, documentClient: createDocumentClient({ client }) } });
+    const { flaky, failures } = await failingFirstAlertWrite();
     try {
       const { id, key: old } = await issue('rotated under a brownout');
       const regenerated = await harness.call('POST', `/v1/tenants/acme/api-keys/${id}/regenerate`, { key: admin, body: {} });
       credentials.add(regenerated.body.key);
       expect((await flaky.call('GET', '/v1/whoami', { key: old })).status).toBe(401);
       await flaky.server.service.deps.usage.flush();
-      expect(failures).toBe(0);
+      expect(failures.left).toBe(0);
       expect(await alerts({ keyId: id })).toEqual([]);
       // The next flush carries the retired use it could not alert on, though no new request came.
       await flaky.server.service.deps.usage.flush();
@@ -237,26 +245,14 @@ describe('when alert writes fail', () => {
 
 describe('when a new-source alert cannot be stored', () => {
   it('stores it at the next flush, though no request came and the source is known by then', async () => {
-    let failures = 1;
-    const client = new DynamoDBClient({ maxAttempts: 1 });
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        if (failures > 0 && JSON.stringify(args.input).includes('"ALERT#')) {
-          failures -= 1;
-          throw Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $fault: 'server' });
-        }
-        return next(args);
-      },
-      { step: 'initialize', name: 'failAlertWrites' },
-    );
-    const flaky = await startHarness({ tables: harness.tables, config: { trustedProxyHops: 1 }, service: { autoFlushUsage: false, documentClient: createDocumentClient({ client }) } });
+    const { flaky, failures } = await failingFirstAlertWrite();
     try {
       const { id, key } = await issue('travelling');
       await flaky.call('GET', '/v1/whoami', { key, headers: { 'x-forwarded-for': '198.51.100.1' } });
       await flaky.server.service.deps.usage.flush();
       await flaky.call('GET', '/v1/whoami', { key, headers: { 'x-forwarded-for': '198.51.100.2' } });
       await flaky.server.service.deps.usage.flush();
-      expect(failures).toBe(0);
+      expect(failures.left).toBe(0);
       expect(await alerts({ keyId: id })).toEqual([]);
       await flaky.server.service.deps.usage.flush();
       expect(await alerts({ keyId: id })).toEqual([expect.objectContaining({ type: 'new-source', facts: { sourceIp: '198.51.100.2' } })]);
