@@ -99,7 +99,6 @@ function admit(deps: AuthDeps, c: Context<ServeEnv>, check: KeyCheck, permission
   // A known key that is refused still counts as used, with the status it is refused with; so does
   // a credential the key no longer accepts, which is also an alert.
   const refusal = check.code === 'INSUFFICIENT_PERMISSIONS' && permission ? errors.insufficientPermissions(permission) : errors.verification(check.code);
-  if (check.key) deps.usage.recordUse(check.key, check.credentialHash, refusal.status, sourceAddress(c, deps.trustedProxyHops));
-  else if (check.retiredFrom && check.credentialHash) deps.usage.recordRetiredUse(check.retiredFrom, check.credentialHash, sourceAddress(c, deps.trustedProxyHops));
+  deps.usage.recordRefusal(check, refusal.status, sourceAddress(c, deps.trustedProxyHops));
   throw refusal;
 }

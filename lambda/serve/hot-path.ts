@@ -75,10 +75,7 @@ export function hotPath(deps: HotDeps): HotPath {
     if (!verification.ok) {
       // Counted as the app counts it: a known key with its refusal, a retired credential as such.
       const error = errors.verification(verification.code);
-      if (verification.key) deps.usage.recordUse(verification.key, verification.credentialHash, error.status, sourceAddressOf(incoming, deps.trustedProxyHops));
-      else if (verification.retiredFrom && verification.credentialHash) {
-        deps.usage.recordRetiredUse(verification.retiredFrom, verification.credentialHash, sourceAddressOf(incoming, deps.trustedProxyHops));
-      }
+      deps.usage.recordRefusal(verification, error.status, sourceAddressOf(incoming, deps.trustedProxyHops));
       writeError(outgoing, error, undefined);
       return true;
     }

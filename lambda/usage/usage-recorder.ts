@@ -39,8 +39,6 @@ const MAX_SOURCES_PER_BATCH = 64;
 
 interface Counts {
   key: ActiveKey;
-  tenant: string;
-  keyId: string;
   /** Minute start (epoch ms) → that minute's counts: a batch spans a minute or two, so a handful. */
   minutes: Map<number, BucketCounts>;
   /** The minute counted into last, and its counts: most requests fall in it and skip the map. */
@@ -107,6 +105,19 @@ export class UsageRecorder {
     retired.set(credentialHash, use);
   }
 
+  /**
+   * A request whose key check refused it with `status`: a known key counts as used, a credential
+   * the key no longer accepts as a retired use (see Verification.retiredFrom); an unknown key not at all.
+   */
+  recordRefusal(
+    refused: { readonly key?: ActiveKey; readonly credentialHash?: string; readonly retiredFrom?: ActiveKey },
+    status: number,
+    sourceIp?: string,
+  ): void {
+    if (refused.key) this.recordUse(refused.key, refused.credentialHash, status, sourceIp);
+    else if (refused.retiredFrom && refused.credentialHash) this.recordRetiredUse(refused.retiredFrom, refused.credentialHash, sourceIp);
+  }
+
   /** A request of a key known only by its ids (tests, tools). */
   record(tenant: string, keyId: string, status: number, atMs: number = this.clock(), credentialHash?: string): void {
     this.count({ tenant, id: keyId, name: keyId, environment: 'production' }, status, atMs, credentialHash);
@@ -117,8 +128,6 @@ export class UsageRecorder {
     if (!entry) {
       entry = {
         key,
-        tenant: key.tenant,
-        keyId: key.id,
         minutes: new Map(),
         currentMinuteMs: Number.NaN,
         current: undefined,
@@ -223,7 +232,7 @@ export class UsageRecorder {
       const minutes = takeMinutes(counts);
       const delta: UsageDelta = {
         id: randomUUID(),
-        tenant: counts.tenant,
+        tenant: counts.key.tenant,
         keyId,
         requests: minutes.reduce((sum, minute) => sum + minute.requests, 0),
         errors: minutes.reduce((sum, minute) => sum + minute.errors, 0),

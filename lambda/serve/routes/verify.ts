@@ -31,8 +31,8 @@ export function verifyRoutes(deps: ServeDeps): Hono<ServeEnv> {
     const input = parseInput(verifyInputSchema, await readJson(c), 'body');
     const check = await checkKey(deps, input.key, input.permission);
     // No source: the caller is the service verifying the key, not whoever holds it.
-    if (check.key) deps.usage.recordUse(check.key, check.credentialHash, check.ok ? 200 : ERROR_STATUS[check.code]);
-    else if (!check.ok && check.retiredFrom && check.credentialHash) deps.usage.recordRetiredUse(check.retiredFrom, check.credentialHash);
+    if (check.ok) deps.usage.recordUse(check.key, check.credentialHash, 200);
+    else deps.usage.recordRefusal(check, ERROR_STATUS[check.code]);
     return respond(c, answer(check.ok ? 'VALID' : check.code, check.key, check.decision));
   });
   return routes;
