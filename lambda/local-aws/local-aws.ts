@@ -70,6 +70,8 @@ export interface LocalAws {
   /** Base URL for AWS clients, such as `http://127.0.0.1:4566`; pass it as `endpoint` or `AWS_ENDPOINT_URL`. */
   readonly endpoint: string;
   readonly port: number;
+  /** The emulator's own process (Lambda handlers run in processes it starts), e.g. for a benchmark to lower its priority. */
+  readonly pid: number;
   /** Stops the emulator and every Lambda handler it is running. Safe to call more than once. */
   stop(): Promise<void>;
 }
@@ -145,7 +147,7 @@ export async function startLocalAws(options: LocalAwsOptions = {}): Promise<Loca
 
   try {
     const ready = await waitUntilServing(child, exited, output, { host, port, python, startTimeoutMs });
-    return { endpoint: ready.endpoint, port: ready.port, stop };
+    return { endpoint: ready.endpoint, port: ready.port, pid: child.pid!, stop };
   } catch (error) {
     await stop();
     throw error;

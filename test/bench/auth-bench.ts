@@ -8,6 +8,9 @@
  *    to separate cores when the machine allows (cpu-pinning.ts). Each round pair gives a ratio;
  *    the figure is their median, with its spread. Also p50/p99 and the server process's own CPU
  *    time per request (from /proc), which the load generator can't skew.
+ *    Beside each pair, a control: a bare node:http server replaying keyroll's two answers byte for
+ *    byte (node-floor.ts). Its ratio is what Node's HTTP and the bigger exchange cost on this
+ *    machine; keyroll's ratio over it (`ratioVsFloor`) is what keyroll's own work costs.
  * The last line is a JSON summary.
  *
  * Settings: BENCH_ROUNDS (round pairs, default 16), BENCH_SECONDS (per round, default 2),
@@ -19,8 +22,9 @@ import { KeyVerifier } from '../../lambda/verify/key-verifier';
 import { type BenchEnvironment, startBenchEnvironment } from './bench-environment';
 import { MIN_ROUNDS_FOR_IQR, median, medianDifference, pairedRatios, roundTo } from './bench-stats';
 import { type ColdStart, measureColdStart } from './cold-start';
-import { describePinning, detectPinning, pinThisProcess } from './cpu-pinning';
-import { CONNECTIONS, type Round, type Target, measureRound, pickLoadGenerator, startServerProcess } from './http-load';
+import { describePinning, detectPinning, pinThisProcess, runOnlyWhenIdle } from './cpu-pinning';
+import { CONNECTIONS, type Round, type ServerProcess, type Target, measureRound, pickLoadGenerator, startServerProcess } from './http-load';
+import { recordAnswer, startNodeFloor } from './node-floor';
 
 // Many short pairs rather than a few long ones: this machine's speed moves from one second to the
 // next (seen in 1 s slices with nothing else running), and a median over more pairs moves less.
@@ -48,15 +52,21 @@ async function main() {
     const cold = await measureColdStart({ tables: env.tables, runs: COLD_STARTS });
     log(coldStartLine(cold));
 
+    // After the cold starts, whose Lambda processes the emulator starts (and would pass SCHED_IDLE on to).
+    const emulatorIdle = runOnlyWhenIdle(env.localAws.pid);
+    log(emulatorIdle === undefined ? 'emulator: runs only when its CPU is otherwise idle (SCHED_IDLE), so it does not delay the load generator' : `emulator: at normal priority (${emulatorIdle}); p99 may include its bursts`);
+
     const loadGenerator = pickLoadGenerator();
     const loadCpus = pinning.pinned ? pinning.loadCpus : undefined;
-    const server = await startServerProcess({ cpus: pinning.pinned ? [pinning.serverCpu] : undefined });
-    const rounds = { auth: [] as Round[], baseline: [] as Round[] };
+    const serverCpus = pinning.pinned ? [pinning.serverCpu] : undefined;
+    const server = await startServerProcess({ cpus: serverCpus });
+    const rounds = { auth: [] as Round[], baseline: [] as Round[], floorAuth: [] as Round[], floorBaseline: [] as Round[] };
+    let floor: ServerProcess | undefined;
     try {
       log(`load generator: ${loadGenerator}, ${CONNECTIONS} connections, ${ROUNDS} round pairs of ${SECONDS_PER_ROUND} s per endpoint`);
       const whoami: Target = { url: `${server.url}/v1/whoami`, headers: { 'x-api-key': env.key } };
       const healthz: Target = { url: `${server.url}/healthz`, headers: {} };
-      const round = (target: Target, seconds: number) => measureRound({ generator: loadGenerator, serverPid: server.child.pid!, target, seconds, loadCpus });
+      const round = (target: Target, seconds: number, pid = server.child.pid!) => measureRound({ generator: loadGenerator, serverPid: pid, target, seconds, loadCpus });
       // Warm the cache, the leases and the JIT, alternating as the rounds do: each switch of
       // endpoint deoptimises shared code (Hono's dispatch, the Node adapter) for a few rounds
       // (seen with --trace-deopt: 17, 29, 11, then 0–4 per round), which would weigh on the first pairs.
@@ -64,24 +74,56 @@ async function main() {
         await round(whoami, 2);
         await round(healthz, 2);
       }
+      // The control replays the answers just measured (the hot path's, now that it is warm).
+      floor = await startNodeFloor({ healthz: await recordAnswer(healthz.url, healthz.headers), whoami: await recordAnswer(whoami.url, whoami.headers) }, serverCpus);
+      const floorPid = floor.child.pid!;
+      const floorWhoami: Target = { ...whoami, url: `${floor.url}/v1/whoami` };
+      const floorHealthz: Target = { ...healthz, url: `${floor.url}/healthz` };
+      for (let i = 0; i < WARM_PAIRS; i++) {
+        await round(floorWhoami, 2, floorPid);
+        await round(floorHealthz, 2, floorPid);
+      }
       for (let i = 0; i < ROUNDS; i++) {
         // Alternating which endpoint goes first cancels a steady drift (the heap growing, another
         // process's load rising) that would otherwise always favour the same side of the ratio.
+        // The control's pair runs right beside keyroll's, so both see the machine in the same state.
+        const keyrollPair = async () => {
+          if (i % 2 === 0) {
+            rounds.baseline.push(await round(healthz, SECONDS_PER_ROUND));
+            rounds.auth.push(await round(whoami, SECONDS_PER_ROUND));
+          } else {
+            rounds.auth.push(await round(whoami, SECONDS_PER_ROUND));
+            rounds.baseline.push(await round(healthz, SECONDS_PER_ROUND));
+          }
+        };
+        const floorPair = async () => {
+          if (i % 2 === 0) {
+            rounds.floorAuth.push(await round(floorWhoami, SECONDS_PER_ROUND, floorPid));
+            rounds.floorBaseline.push(await round(floorHealthz, SECONDS_PER_ROUND, floorPid));
+          } else {
+            rounds.floorBaseline.push(await round(floorHealthz, SECONDS_PER_ROUND, floorPid));
+            rounds.floorAuth.push(await round(floorWhoami, SECONDS_PER_ROUND, floorPid));
+          }
+        };
         if (i % 2 === 0) {
-          rounds.baseline.push(await round(healthz, SECONDS_PER_ROUND));
-          rounds.auth.push(await round(whoami, SECONDS_PER_ROUND));
+          await keyrollPair();
+          await floorPair();
         } else {
-          rounds.auth.push(await round(whoami, SECONDS_PER_ROUND));
-          rounds.baseline.push(await round(healthz, SECONDS_PER_ROUND));
+          await floorPair();
+          await keyrollPair();
         }
-        log(roundLine(i + 1, rounds.baseline[i], rounds.auth[i]));
+        log(roundLine(i + 1, rounds.baseline[i], rounds.auth[i], rounds.floorBaseline[i], rounds.floorAuth[i]));
       }
     } finally {
       await server.stop();
+      await floor?.stop();
     }
 
-    const { auth, baseline } = rounds;
+    const { auth, baseline, floorAuth, floorBaseline } = rounds;
     const ratio = pairedRatios(auth.map((r) => r.rps), baseline.map((r) => r.rps));
+    const floorRatio = pairedRatios(floorAuth.map((r) => r.rps), floorBaseline.map((r) => r.rps));
+    // Per round, keyroll's ratio over the control's measured beside it: what keyroll's own work costs.
+    const vsFloor = pairedRatios(ratio.ratios, floorRatio.ratios);
     // The throughput ratio a server limited by its own CPU would show: less moved by whatever else runs.
     const cpuRatio = pairedRatios(baseline.map((r) => r.cpuMicrosPerRequest), auth.map((r) => r.cpuMicrosPerRequest));
     const authCpu = median(auth.map((r) => r.cpuMicrosPerRequest));
@@ -101,6 +143,11 @@ async function main() {
       authRps: Math.round(median(auth.map((r) => r.rps))),
       baselineRps: Math.round(median(baseline.map((r) => r.rps))),
       authOverheadPct: roundTo((1 - ratio.median) * 100, 1),
+      floorRatio: roundTo(floorRatio.median, 3),
+      floorRatioIqr: floorRatio.iqr === undefined ? null : roundTo(floorRatio.iqr, 3),
+      ratioVsFloor: roundTo(vsFloor.median, 3),
+      ratioVsFloorIqr: vsFloor.iqr === undefined ? null : roundTo(vsFloor.iqr, 3),
+      floorP99DeltaMs: roundTo(medianDifference(floorAuth.map((r) => r.p99Ms), floorBaseline.map((r) => r.p99Ms)), 3),
       authP50Ms: roundTo(median(auth.map((r) => r.p50Ms)), 3),
       authP99Ms: roundTo(median(auth.map((r) => r.p99Ms)), 3),
       baselineP50Ms: roundTo(median(baseline.map((r) => r.p50Ms)), 3),
@@ -125,12 +172,17 @@ async function main() {
       coldStartFirstAnswerMs: roundTo(cold.firstAnswerMs, 1),
       coldStartRuns: cold.runs,
       initNetworkAttempts: cold.initNetwork.length,
+      emulatorIdlePriority: emulatorIdle === undefined,
       keyId: env.keyId,
     };
     const iqr = ratio.iqr === undefined ? `IQR needs ${MIN_ROUNDS_FOR_IQR}+ rounds` : `IQR ${summary.ratioIqr}`;
     log('');
     log(`whoami ÷ healthz throughput: median ${summary.ratio} over ${ROUNDS} round pairs (spread ${summary.ratioSpread} max−min, ${iqr}); auth costs ${summary.authOverheadPct}% (target ≤ 10 %)`);
     log(`  requests/s (medians): whoami ${summary.authRps}, healthz ${summary.baselineRps}`);
+    log(
+      `  control, a bare node:http server replaying the same two answers beside each pair: whoami ÷ healthz ${summary.floorRatio} (IQR ${summary.floorRatioIqr}), ` +
+        `p99 difference ${signed(summary.floorP99DeltaMs)} ms; keyroll's ratio ÷ the control's: ${summary.ratioVsFloor} (IQR ${summary.ratioVsFloorIqr}), so keyroll's own work costs ${roundTo((1 - summary.ratioVsFloor) * 100, 1)}% and the bigger exchange itself ${roundTo((1 - summary.floorRatio) * 100, 1)}%`,
+    );
     log(`  latency p50 / p99: whoami ${summary.authP50Ms} / ${summary.authP99Ms} ms, healthz ${summary.baselineP50Ms} / ${summary.baselineP99Ms} ms; p99 difference ${signed(summary.p99DeltaMs)} ms (median of per-round differences; target ≤ 1 ms)`);
     log(`  server CPU per request: ${summary.authCpuMicrosPerRequest} vs ${summary.baselineCpuMicrosPerRequest} µs (${signed(summary.authCpuOverheadPct)}%); as a ratio healthz ÷ whoami per round: median ${summary.cpuRatio} (spread ${summary.cpuRatioSpread})`);
     if (disturbed > 0) {
@@ -172,10 +224,15 @@ async function inProcessVerifications({ store, documentClient, tables, key }: Be
   return Math.max(...best);
 }
 
-function roundLine(n: number, baseline: Round, auth: Round): string {
+function roundLine(n: number, baseline: Round, auth: Round, floorBaseline: Round, floorAuth: Round): string {
   const side = (name: string, r: Round) =>
     `${name} ${Math.round(r.rps)} req/s p50/p99 ${r.p50Ms.toFixed(2)}/${r.p99Ms.toFixed(2)} ms ${r.cpuMicrosPerRequest.toFixed(1)} µs CPU/req (server busy ${Math.round(r.serverBusyPct)}%, others ${Math.round(r.othersPct)}%)`;
-  return `round ${n}: ${side('healthz', baseline)} | ${side('whoami', auth)} → ratio ${(auth.rps / baseline.rps).toFixed(3)}`;
+  const ratio = auth.rps / baseline.rps;
+  const floorRatio = floorAuth.rps / floorBaseline.rps;
+  return (
+    `round ${n}: ${side('healthz', baseline)} | ${side('whoami', auth)} → ratio ${ratio.toFixed(3)}; ` +
+    `control ${Math.round(floorBaseline.rps)} | ${Math.round(floorAuth.rps)} req/s → ${floorRatio.toFixed(3)}; keyroll ÷ control ${(ratio / floorRatio).toFixed(3)}`
+  );
 }
 
 function coldStartLine(cold: ColdStart): string {

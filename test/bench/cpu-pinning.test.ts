@@ -1,4 +1,5 @@
-import { onCpus, parseCpuList, planPinning } from './cpu-pinning';
+import { spawn, spawnSync } from 'node:child_process';
+import { onCpus, parseCpuList, planPinning, runOnlyWhenIdle } from './cpu-pinning';
 
 describe('parseCpuList', () => {
   it('reads single CPUs and ranges, sorted and without repeats', () => {
@@ -28,5 +29,19 @@ describe('onCpus', () => {
   it('runs the command through taskset -c when pinned, and as is when not', () => {
     expect(onCpus([0, 2], 'wrk', ['-t1'])).toEqual(['taskset', ['-c', '0,2', 'wrk', '-t1']]);
     expect(onCpus(undefined, 'wrk', ['-t1'])).toEqual(['wrk', ['-t1']]);
+  });
+});
+
+describe('runOnlyWhenIdle', () => {
+  it('moves a process to SCHED_IDLE, or says why it could not', () => {
+    const child = spawn('sleep', ['30']);
+    try {
+      const why = runOnlyWhenIdle(child.pid!);
+      const policy = spawnSync('chrt', ['-p', String(child.pid)], { encoding: 'utf8' });
+      if (policy.error) expect(why).toMatch(/chrt is not installed/);
+      else expect([why, policy.stdout]).toEqual([undefined, expect.stringMatching(/policy: SCHED_IDLE/)]);
+    } finally {
+      child.kill();
+    }
   });
 });

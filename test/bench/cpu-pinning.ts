@@ -69,3 +69,16 @@ export function describePinning(pinning: Pinning): string {
     ? `pinned: server on CPU ${pinning.serverCpu}, load generator, bench and emulator on CPU ${pinning.loadCpus.join(',')}`
     : `unpinned (${pinning.reason}): server and load generator share cores, so rounds vary more`;
 }
+
+/**
+ * Lets `pid` (every thread, `-a`; threads and processes it starts later inherit it) run only when
+ * its CPUs have nothing else to do (SCHED_IDLE, `chrt --idle`). For the emulator: it shares the
+ * load generator's CPU, and the service's background store calls keep it busy in the authenticated
+ * rounds only; at normal priority its bursts delay wrk's reads, which shows as a p99 the server never
+ * caused (and less load). Returns why it could not, or undefined.
+ */
+export function runOnlyWhenIdle(pid: number): string | undefined {
+  const result = spawnSync('chrt', ['--idle', '-a', '-p', '0', String(pid)], { encoding: 'utf8' });
+  if (result.error) return 'chrt is not installed (util-linux)';
+  return result.status === 0 ? undefined : `chrt failed: ${result.stderr.trim()}`;
+}

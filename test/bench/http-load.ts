@@ -55,13 +55,17 @@ export interface ServerOptions {
   readonly cpus?: readonly number[];
   /** Flags for node itself, e.g. `['--cpu-prof', '--cpu-prof-dir', dir]`. @default [] */
   readonly nodeFlags?: readonly string[];
+  /** What node runs, after its flags. @default keyroll's CLI: `['lambda/cli/bin.cjs', 'serve']` */
+  readonly command?: readonly string[];
+  /** Added to this process's environment. @default {} */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
-/** `keyroll serve` on a free port, as a developer runs it. */
+/** `keyroll serve` (or `command`) on a free port, as a developer runs it; waits for its "serving at" line. */
 export async function startServerProcess(options: ServerOptions = {}): Promise<ServerProcess> {
-  const [command, args] = onCpus(options.cpus, process.execPath, [...(options.nodeFlags ?? []), 'lambda/cli/bin.cjs', 'serve']);
+  const [command, args] = onCpus(options.cpus, process.execPath, [...(options.nodeFlags ?? []), ...(options.command ?? ['lambda/cli/bin.cjs', 'serve'])]);
   const child = spawn(command, args, {
-    env: { ...process.env, PORT: '0', POWERTOOLS_LOG_LEVEL: 'WARN' },
+    env: { ...process.env, PORT: '0', POWERTOOLS_LOG_LEVEL: 'WARN', ...options.env },
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   const exited = once(child, 'exit');
@@ -80,7 +84,7 @@ export async function startServerProcess(options: ServerOptions = {}): Promise<S
     }
   }
   await exited;
-  throw new Error(`keyroll serve did not start:\n${output}`);
+  throw new Error(`${args.join(' ')} did not start:\n${output}`);
 }
 
 /** Linux's USER_HZ: /proc counts CPU time in ticks of 10 ms. */

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startBenchEnvironment } from './bench-environment';
 import { CATEGORIES, type CpuProfile, type ProfileBreakdown, analyseProfile } from './cpu-profile';
-import { describePinning, detectPinning, pinThisProcess } from './cpu-pinning';
+import { describePinning, detectPinning, pinThisProcess, runOnlyWhenIdle } from './cpu-pinning';
 import { type Target, measureRound, pickLoadGenerator, startServerProcess } from './http-load';
 
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 8);
@@ -36,6 +36,8 @@ async function main() {
   if (pinning.pinned) pinThisProcess(pinning.loadCpus);
   log(describePinning(pinning));
   const env = await startBenchEnvironment();
+  const emulatorIdle = runOnlyWhenIdle(env.localAws.pid);
+  if (emulatorIdle !== undefined) log(`emulator: at normal priority (${emulatorIdle})`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keyroll-profile-'));
   try {
     const generator = pickLoadGenerator();
