@@ -87,31 +87,22 @@ async function main() {
         // Alternating which endpoint goes first cancels a steady drift (the heap growing, another
         // process's load rising) that would otherwise always favour the same side of the ratio.
         // The control's pair runs right beside keyroll's, so both see the machine in the same state.
-        const keyrollPair = async () => {
-          if (i % 2 === 0) {
-            rounds.baseline.push(await round(healthz, SECONDS_PER_ROUND));
-            rounds.auth.push(await round(whoami, SECONDS_PER_ROUND));
-          } else {
-            rounds.auth.push(await round(whoami, SECONDS_PER_ROUND));
-            rounds.baseline.push(await round(healthz, SECONDS_PER_ROUND));
-          }
-        };
-        const floorPair = async () => {
-          if (i % 2 === 0) {
-            rounds.floorAuth.push(await round(floorWhoami, SECONDS_PER_ROUND, floorPid));
-            rounds.floorBaseline.push(await round(floorHealthz, SECONDS_PER_ROUND, floorPid));
-          } else {
-            rounds.floorBaseline.push(await round(floorHealthz, SECONDS_PER_ROUND, floorPid));
-            rounds.floorAuth.push(await round(floorWhoami, SECONDS_PER_ROUND, floorPid));
-          }
-        };
-        if (i % 2 === 0) {
-          await keyrollPair();
-          await floorPair();
+        const healthzFirst = i % 2 === 0;
+        const keyrollPair = () => measurePair(healthzFirst, () => round(healthz, SECONDS_PER_ROUND), () => round(whoami, SECONDS_PER_ROUND));
+        const floorPair = () => measurePair(!healthzFirst, () => round(floorHealthz, SECONDS_PER_ROUND, floorPid), () => round(floorWhoami, SECONDS_PER_ROUND, floorPid));
+        let keyroll: { baseline: Round; auth: Round };
+        let control: { baseline: Round; auth: Round };
+        if (healthzFirst) {
+          keyroll = await keyrollPair();
+          control = await floorPair();
         } else {
-          await floorPair();
-          await keyrollPair();
+          control = await floorPair();
+          keyroll = await keyrollPair();
         }
+        rounds.baseline.push(keyroll.baseline);
+        rounds.auth.push(keyroll.auth);
+        rounds.floorBaseline.push(control.baseline);
+        rounds.floorAuth.push(control.auth);
         log(roundLine(i + 1, rounds.baseline[i], rounds.auth[i], rounds.floorBaseline[i], rounds.floorAuth[i]));
       }
     } finally {
@@ -175,13 +166,14 @@ async function main() {
       emulatorIdlePriority: emulatorIdle === undefined,
       keyId: env.keyId,
     };
-    const iqr = ratio.iqr === undefined ? `IQR needs ${MIN_ROUNDS_FOR_IQR}+ rounds` : `IQR ${summary.ratioIqr}`;
+    const iqrText = (value: number | null) => (value === null ? `IQR needs ${MIN_ROUNDS_FOR_IQR}+ rounds` : `IQR ${value}`);
+    const iqr = iqrText(summary.ratioIqr);
     log('');
     log(`whoami ÷ healthz throughput: median ${summary.ratio} over ${ROUNDS} round pairs (spread ${summary.ratioSpread} max−min, ${iqr}); auth costs ${summary.authOverheadPct}% (target ≤ 10 %)`);
     log(`  requests/s (medians): whoami ${summary.authRps}, healthz ${summary.baselineRps}`);
     log(
-      `  control, a bare node:http server replaying the same two answers beside each pair: whoami ÷ healthz ${summary.floorRatio} (IQR ${summary.floorRatioIqr}), ` +
-        `p99 difference ${signed(summary.floorP99DeltaMs)} ms; keyroll's ratio ÷ the control's: ${summary.ratioVsFloor} (IQR ${summary.ratioVsFloorIqr}), so keyroll's own work costs ${roundTo((1 - summary.ratioVsFloor) * 100, 1)}% and the bigger exchange itself ${roundTo((1 - summary.floorRatio) * 100, 1)}%`,
+      `  control, a bare node:http server replaying the same two answers beside each pair: whoami ÷ healthz ${summary.floorRatio} (${iqrText(summary.floorRatioIqr)}), ` +
+        `p99 difference ${signed(summary.floorP99DeltaMs)} ms; keyroll's ratio ÷ the control's: ${summary.ratioVsFloor} (${iqrText(summary.ratioVsFloorIqr)}), so keyroll's own work costs ${roundTo((1 - summary.ratioVsFloor) * 100, 1)}% and the bigger exchange itself ${roundTo((1 - summary.floorRatio) * 100, 1)}%`,
     );
     log(`  latency p50 / p99: whoami ${summary.authP50Ms} / ${summary.authP99Ms} ms, healthz ${summary.baselineP50Ms} / ${summary.baselineP99Ms} ms; p99 difference ${signed(summary.p99DeltaMs)} ms (median of per-round differences; target ≤ 1 ms)`);
     log(`  server CPU per request: ${summary.authCpuMicrosPerRequest} vs ${summary.baselineCpuMicrosPerRequest} µs (${signed(summary.authCpuOverheadPct)}%); as a ratio healthz ÷ whoami per round: median ${summary.cpuRatio} (spread ${summary.cpuRatioSpread})`);
@@ -222,6 +214,16 @@ async function inProcessVerifications({ store, documentClient, tables, key }: Be
   }
   await rateLimiter.close();
   return Math.max(...best);
+}
+
+/** One round of each endpoint, back to back, in the order given. */
+async function measurePair(baselineFirst: boolean, baseline: () => Promise<Round>, auth: () => Promise<Round>): Promise<{ baseline: Round; auth: Round }> {
+  if (baselineFirst) {
+    const first = await baseline();
+    return { baseline: first, auth: await auth() };
+  }
+  const first = await auth();
+  return { auth: first, baseline: await baseline() };
 }
 
 function roundLine(n: number, baseline: Round, auth: Round, floorBaseline: Round, floorAuth: Round): string {
