@@ -22,8 +22,12 @@ import { events } from '../provision/provision-fixture';
 import { bundleLambda } from '../support/bundle-lambda';
 import { createRotationHarness, GRACE_MINUTES, type RotationHarness } from './rotation-fixture';
 
-/** The function's horizon: short, so a sweep a moment after the cutover may retire. */
-const HORIZON_SECONDS = 1;
+/**
+ * The function's horizon: short, so a sweep a few seconds after the cutover may retire, yet long
+ * enough that the race's last round of sweeps and the checks of the draining state finish inside
+ * it on a loaded CI machine (at 1 s, a busy run once saw the last round retire before the checks).
+ */
+const HORIZON_SECONDS = 5;
 const lambda = new LambdaClient(emulatorClientConfig());
 const logs = new CloudWatchLogsClient(emulatorClientConfig());
 let h: RotationHarness;
