@@ -5,7 +5,7 @@ export interface DemandSample {
   readonly demand: number;
   /** Requests seen in the slice before, 0 if this instance saw none. */
   readonly previousDemand: number;
-  /** Time since the current slice started. */
+  /** Time over which `demand` was seen: since the slice started, or since its first request when the slice before saw none. */
   readonly elapsedMs: number;
   readonly sliceMs: number;
 }

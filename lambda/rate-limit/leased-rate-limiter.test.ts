@@ -2,7 +2,7 @@ import type { RateLimit } from '../keys/key-record';
 import { LeasedRateLimiter, type LeasedRateLimiterOptions } from './leased-rate-limiter';
 import { MemoryRateLimitStore } from './memory-rate-limit-store';
 import type { RateLimitDecision } from './rate-limiter';
-import type { LeaseRequest, RateLimitCounter } from './rate-limit-store';
+import type { LeaseRequest, RateLimitCounter, RateLimitStore } from './rate-limit-store';
 
 /** A slice boundary for windows of 10 s cut in 10 (and of 1 s, 2 s…): decisions are easy to read off. */
 const T0 = 1_700_000_000_000;
@@ -101,6 +101,52 @@ describe('LeasedRateLimiter — happy path', () => {
     expect(allowedCount(await burst(500, { limit: 6000, windowSeconds: 60 }, 'wide'))).toBe(500);
     expect(store.calls.lease).toBeLessThan(10);
     expect(allowedCount(await burst(500, { limit: 100, windowSeconds: 60 }, 'narrow'))).toBe(100);
+    await limiter.close();
+  });
+
+  it('gets a burst of 32 clients past waiting within a few store round trips', async () => {
+    // Simulated time: each millisecond every client not waiting sends one request (32 per ms), and
+    // the store answers a lease 10 ms after it was asked, as a busy store might.
+    const ROUND_TRIP_MS = 10;
+    const memory = new MemoryRateLimitStore();
+    const due: Array<{ atMs: number; release: () => void }> = [];
+    // Into a slice, as a burst after idle usually is: the slice's quiet start must not slow the ramp.
+    const clock = { now: T0 + 2_500 };
+    const slowStore: RateLimitStore = {
+      lease: async (request) => {
+        await new Promise<void>((release) => due.push({ atMs: clock.now + ROUND_TRIP_MS, release }));
+        return memory.lease(request);
+      },
+      release: (counter, slice, count) => memory.release(counter, slice, count),
+      record: (counter, slice, count) => memory.record(counter, slice, count),
+    };
+    const limiter = new LeasedRateLimiter({ store: slowStore, clock: () => clock.now });
+    const rateLimit = { limit: 1_000_000_000, windowSeconds: 60 };
+    const waiting = new Array<boolean>(32).fill(false);
+    const waitedAtMs: number[] = [];
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    for (let ms = 0; ms < 300; ms++) {
+      clock.now += 1;
+      for (const lease of due.filter((d) => d.atMs <= clock.now)) lease.release();
+      due.splice(0, due.length, ...due.filter((d) => d.atMs > clock.now));
+      await settle();
+      waiting.forEach((isWaiting, client) => {
+        if (isWaiting) return;
+        const decision = limiter.consume('burst', rateLimit);
+        if (decision instanceof Promise) {
+          waiting[client] = true;
+          waitedAtMs.push(ms);
+          void decision.then(() => (waiting[client] = false));
+        }
+      });
+      await settle();
+    }
+    // Every client waits at first, while the leases grow to outlast a round trip: 5 round trips
+    // here. Before, the idle part of the slice counted in the rate estimate and the chunk doubled
+    // from 1: 22 round trips, and requests still waited 220 ms into the burst.
+    const roundTripsWaited = new Set(waitedAtMs.map((ms) => Math.floor(ms / ROUND_TRIP_MS))).size;
+    expect(roundTripsWaited).toBeLessThanOrEqual(5);
+    expect(waitedAtMs.filter((ms) => ms >= 6 * ROUND_TRIP_MS)).toEqual([]);
     await limiter.close();
   });
 

@@ -94,7 +94,7 @@ export class LeasedRateLimiter implements RateLimiter {
     }
     quota.lastSeenMs = now;
     if (now >= quota.sliceEndMs) quota.advance(now, this.handBack);
-    quota.demand++;
+    quota.noteDemand(now);
     if (quota.tokens > 0) {
       quota.admit();
       this.prefetch(quota, now);
