@@ -38,8 +38,8 @@ const WARM_PAIRS = 3;
  * Each measured round follows an unmeasured second of the same load. Between two whoami rounds
  * the server sits idle for 6 s or more (the other rounds run), which is past the key cache's
  * 5 s stale limit and into a new rate-limit slice: without the lead-in every whoami round would
- * start with a store read and a lease ramp (32 requests waiting on each), a burst-after-idle cost
- * a steady integration never pays. The lead-in rounds are reported apart (`afterIdle…`).
+ * start with a store read (32 requests waiting on it) and a lease ramp (more waiting on that), a
+ * burst-after-idle cost a steady integration never pays. The lead-ins are reported apart (`afterIdle…`).
  */
 const LEAD_IN_SECONDS = 1;
 /** Below this, a pinned server was not what limited throughput, so the ratio understates the cost. */
