@@ -75,7 +75,8 @@ async function main() {
       log(`load generator: ${loadGenerator}, ${CONNECTIONS} connections, ${ROUNDS} round pairs of ${SECONDS_PER_ROUND} s per endpoint`);
       const whoami: Target = { url: `${server.url}/v1/whoami`, headers: { 'x-api-key': env.key } };
       const healthz: Target = { url: `${server.url}/healthz`, headers: {} };
-      const round = (target: Target, seconds: number, pid = server.child.pid!) => measureRound({ generator: loadGenerator, serverPid: pid, target, seconds, loadCpus });
+      const serverPid = server.child.pid!;
+      const round = (target: Target, seconds: number, pid = serverPid) => measureRound({ generator: loadGenerator, serverPid: pid, target, seconds, loadCpus });
       /** The lead-in, then the measured round; the lead-in's figures go to `afterIdle` when given. */
       const ledRound = async (target: Target, pid: number, afterIdle?: Round[]) => {
         const leadIn = await round(target, LEAD_IN_SECONDS, pid);
@@ -103,7 +104,6 @@ async function main() {
         // process's load rising) that would otherwise always favour the same side of the ratio.
         // The control's pair runs right beside keyroll's, so both see the machine in the same state.
         const healthzFirst = i % 2 === 0;
-        const serverPid = server.child.pid!;
         const keyrollPair = () =>
           measurePair(healthzFirst, () => ledRound(healthz, serverPid, rounds.afterIdleBaseline), () => ledRound(whoami, serverPid, rounds.afterIdleAuth));
         const floorPair = () => measurePair(!healthzFirst, () => ledRound(floorHealthz, floorPid), () => ledRound(floorWhoami, floorPid));
