@@ -4,6 +4,7 @@
  * query string sends it to the Hono app, whose routes ignore it), and the answers must match:
  * status, body, and every header but Date and the remaining quota. Usage is counted the same too.
  */
+import http from 'node:http';
 import { generateKey } from '../../lambda/keys/key-format';
 import { type ApiResponse, type Harness, startHarness } from '../support/service-harness';
 
@@ -100,6 +101,42 @@ describe('the hot path answers as the app does', () => {
       expect(hot.status).toBeGreaterThanOrEqual(500);
     } finally {
       await closing.stop();
+    }
+  });
+
+  it('on one keep-alive connection, judges each request by the key it presents, not the last one', async () => {
+    const first = await harness.issue('acme', { permissions: [] });
+    const second = await harness.issue('globex', { permissions: [] });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const ask = (key: string) =>
+      new Promise<{ status: number; tenant?: string; code?: string; reused: boolean }>((resolve, reject) => {
+        const request = http.get(`${harness.url}${HOT}`, { agent, headers: { 'x-api-key': key } }, (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk));
+          response.on('end', () => {
+            const body = JSON.parse(text);
+            resolve({ status: response.statusCode ?? 0, tenant: body.tenant, code: body.error?.code, reused: request.reusedSocket });
+          });
+        });
+        request.on('error', reject);
+      });
+    try {
+      // Each key warmed first, so every answer below is the hot path's.
+      await harness.call('GET', HOT, { key: first.key });
+      await harness.call('GET', HOT, { key: second.key });
+      const answers = [];
+      for (const key of [first.key, first.key, second.key, generateKey('production'), first.key]) answers.push(await ask(key));
+      expect(answers.slice(1).every((answer) => answer.reused)).toBe(true);
+      expect(answers.map(({ status, tenant, code }) => [status, tenant ?? code])).toEqual([
+        [200, 'acme'],
+        [200, 'acme'],
+        [200, 'globex'],
+        [401, 'INVALID_API_KEY'],
+        [200, 'acme'],
+      ]);
+    } finally {
+      agent.destroy();
     }
   });
 
