@@ -14,6 +14,7 @@ import {
   resetSlice,
   type SliceGeometry,
   sliceIndex,
+  type SliceCounts,
   sliceStartMs,
   windowSpan,
 } from './sliding-window';
@@ -110,11 +111,11 @@ export class KeyQuota {
     const slice = sliceIndex(nowMs, this.geometry);
     if (slice <= this.slice) return;
     const contiguous = slice === this.slice + 1;
-    if (this.tokens > 0) handBack(this.counter, this.slice, this.tokens);
+    if (this.tokens > 0) this.handBackOwn(handBack, this.slice, this.tokens);
     this.tokens = 0;
     if (this.nextTokens > 0) {
       if (contiguous) this.tokens = this.nextTokens;
-      else handBack(this.counter, this.slice + 1, this.nextTokens);
+      else this.handBackOwn(handBack, this.slice + 1, this.nextTokens);
     }
     this.nextTokens = 0;
     this.nextSliceLeaseTried = false;
@@ -198,7 +199,7 @@ export class KeyQuota {
     const { granted } = result;
     if (slice === this.slice) this.tokens += granted;
     else if (slice === this.slice + 1) this.nextTokens += granted;
-    else if (granted > 0) handBack(this.counter, slice, granted);
+    else if (granted > 0) this.handBackOwn(handBack, slice, granted);
     this.refreshView();
     if (granted === 0) {
       // Another instance may hand quota back before the slice ends, so look again after a while.
@@ -263,16 +264,39 @@ export class KeyQuota {
   }
 
   /**
-   * Remaining = limit minus the fullest window the store knows of (which counts this instance's unused
-   * tokens as taken), plus those unused tokens. Room = where that window first drops below the limit.
+   * Remaining = limit minus the fullest window the store knows of, not counting this instance's unused
+   * tokens as taken: those of the next slice are left out of its count here, and those of this slice
+   * are added back per decision (`headroom + tokens`). Otherwise remaining would drop by the next
+   * slice's lease-ahead near a slice's end and jump back up at the boundary. Room = where the store's
+   * own fullest window first drops below the limit.
    */
   private refreshView(): void {
     const counts = this.counterState.counts;
     const highest = highestSlice(counts, this.slice);
-    this.headroom = Math.max(0, this.limit - peakWindowSum(counts, this.slice, this.span, highest));
+    this.headroom = Math.max(0, this.limit - peakWindowSum(this.countsWithoutNextTokens(counts), this.slice, this.span, highest));
     this.resetSeconds = this.secondsAt(resetSlice(counts, this.slice, this.span));
     this.roomAtMs =
       this.headroom > 0 ? 0 : sliceStartMs(firstSliceWithRoom(counts, this.slice, this.limit, this.span) ?? this.slice + this.span, this.geometry);
+  }
+
+  /**
+   * Hands tokens back and counts them as gone in the known state at once, rather than only after the
+   * next lease re-reads the counter: remaining would otherwise drop by them until then (a slice's unused
+   * tokens stay in every window of the next one). The version stays, as the store's release keeps it,
+   * and a lease computed before the release lands still cannot admit over the limit once it has.
+   */
+  private handBackOwn(handBack: HandBack, slice: number, count: number): void {
+    handBack(this.counter, slice, count);
+    const present = this.counterState.counts.get(slice);
+    if (present === undefined) return;
+    this.counterState = { version: this.counterState.version, counts: new Map(this.counterState.counts).set(slice, Math.max(0, present - count)) };
+  }
+
+  /** Every window counted here contains this slice, so leaving out the next slice's tokens is exact. */
+  private countsWithoutNextTokens(counts: SliceCounts): SliceCounts {
+    if (this.nextTokens === 0) return counts;
+    const next = this.slice + 1;
+    return new Map(counts).set(next, (counts.get(next) ?? 0) - this.nextTokens);
   }
 
   private denial(nowMs: number, roomAtMs: number, resetSeconds: number): RateLimitDecision {

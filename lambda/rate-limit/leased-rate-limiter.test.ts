@@ -48,6 +48,23 @@ describe('LeasedRateLimiter — happy path', () => {
     await limiter.close();
   });
 
+  it('counts remaining down by one per request, through the next slice\'s lease-ahead and across the boundary', async () => {
+    const { limiter, clock } = setup();
+    const rateLimit = { limit: 1000, windowSeconds: 10 };
+    const remaining: number[] = [];
+    // 30 requests through slice 0, the last ten inside its final tenth (where the next slice is leased
+    // ahead), then 10 just after the boundary, where those tokens are used.
+    for (let i = 0; i < 40; i++) {
+      clock.now = i < 20 ? T0 + i * 10 : i < 30 ? T0 + 950 + (i - 20) : T0 + 1000 + (i - 30);
+      const decision = await limiter.consume('k1', rateLimit);
+      remaining.push(decision.remaining);
+      await Promise.resolve();
+    }
+    // Let background leases land between requests too.
+    expect(remaining).toEqual(Array.from({ length: 40 }, (_, i) => 999 - i));
+    await limiter.close();
+  });
+
   it('keeps Retry-After within one window plus one slice, so more slices bring it closer to the window', async () => {
     for (const [slicesPerWindow, worst] of [[10, 66], [60, 61]]) {
       const { limiter, clock } = setup({ slicesPerWindow });
@@ -190,12 +207,45 @@ describe('LeasedRateLimiter — happy path', () => {
   });
 });
 
+/** Hand-backs wait until `letReleasesLand` while `holdReleases` is set. */
+class SlowReleaseStore extends MemoryRateLimitStore {
+  holdReleases = false;
+  private readonly held: Array<() => void> = [];
+
+  override async release(counter: RateLimitCounter, slice: number, count: number): Promise<void> {
+    if (this.holdReleases) await new Promise<void>((resolve) => this.held.push(resolve));
+    return super.release(counter, slice, count);
+  }
+
+  letReleasesLand(): void {
+    this.holdReleases = false;
+    for (const land of this.held.splice(0)) land();
+  }
+}
+
 describe('LeasedRateLimiter — changes and bounds', () => {
   it('applies a changed limit at once, counting what the window already used', async () => {
     const { limiter } = setup();
     expect(allowedCount(await consumeMany(limiter, 'k1', LIMIT_20, 10))).toBe(10);
     expect(allowedCount(await consumeMany(limiter, 'k1', { limit: 12, windowSeconds: 10 }, 10))).toBe(2);
     expect(allowedCount(await consumeMany(limiter, 'k1', { limit: 40, windowSeconds: 10 }, 40))).toBe(28);
+    await limiter.close();
+  });
+
+  it('lets a changed limit lease only once the replaced one\'s hand-backs have landed', async () => {
+    const store = new SlowReleaseStore();
+    const clock = { now: T0 };
+    const limiter = new LeasedRateLimiter({ store, clock: () => clock.now });
+    expect(allowedCount(await consumeMany(limiter, 'k1', LIMIT_20, 8))).toBe(8);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(store.peek(counter('k1', LIMIT_20)).counts.get(T0 / 1000)).toBeGreaterThan(8);
+    // Hand-backs now take a while, as over the network: the new limit's first lease must not find the
+    // replaced quota's unused tokens still counted, get too little and then wait out fullRecheckMs.
+    store.holdReleases = true;
+    const decisions = consumeMany(limiter, 'k1', { limit: 21, windowSeconds: 10 }, 20);
+    await new Promise((resolve) => setImmediate(resolve));
+    store.letReleasesLand();
+    expect(allowedCount(await decisions)).toBe(13);
     await limiter.close();
   });
 

@@ -11,7 +11,7 @@ import type { RateLimit } from '../keys/key-record';
 import { invalidRateLimiterOption, rateLimiterClosed } from './errors';
 import { type HandBack, KeyQuota } from './key-quota';
 import type { RateLimitDecision, RateLimiter } from './rate-limiter';
-import type { LeaseResult, RateLimitStore } from './rate-limit-store';
+import type { LeaseResult, RateLimitCounter, RateLimitStore } from './rate-limit-store';
 import { MAX_SLICES_PER_WINDOW } from './sliding-window';
 
 /** Shaped so that console and a Powertools Logger both fit. */
@@ -63,6 +63,8 @@ export class LeasedRateLimiter implements RateLimiter {
   private readonly holders = new Set<KeyQuota>();
   /** Every store call still running, so close() can wait for them. */
   private readonly background = new Set<Promise<void>>();
+  /** Hand-backs still running, by counter, so a key's next quota leases only once they have landed. */
+  private readonly releasing = new Map<string, Set<Promise<void>>>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepAtMs = Infinity;
   private lastEvictionMs = 0;
@@ -251,16 +253,25 @@ export class LeasedRateLimiter implements RateLimiter {
 
   /** Best effort: a hand-back that fails leaves the tokens counted until their slice leaves the window. */
   private readonly handBack: HandBack = (counter, slice, count) => {
-    this.runInBackground(this.store.release(counter, slice, count));
+    const id = counterId(counter);
+    const settled = this.runInBackground(this.store.release(counter, slice, count));
+    let running = this.releasing.get(id);
+    if (running === undefined) this.releasing.set(id, (running = new Set()));
+    running.add(settled);
+    void settled.then(() => {
+      running.delete(settled);
+      if (running.size === 0 && this.releasing.get(id) === running) this.releasing.delete(id);
+    });
   };
 
-  private runInBackground(work: Promise<unknown>): void {
+  private runInBackground(work: Promise<unknown>): Promise<void> {
     const settled = work.then(
       () => undefined,
       () => undefined,
     );
     this.background.add(settled);
     void settled.then(() => this.background.delete(settled));
+    return settled;
   }
 
   private track(keyId: string, rateLimit: RateLimit, now: number): KeyQuota {
@@ -275,8 +286,31 @@ export class LeasedRateLimiter implements RateLimiter {
     const quota = new KeyQuota(keyId, rateLimit, this.slicesPerWindow, now);
     // While the store is known to fail, a new key counts locally at once and probes in the background.
     if (this.storeFailing) quota.degraded = true;
+    else this.settleBeforeLeasing(quota, previous);
     this.quotas.set(keyId, quota);
     return quota;
+  }
+
+  /**
+   * A replaced (or evicted) quota hands its unused tokens back, and a lease it had in flight hands back
+   * what it is granted when it lands. Until those reach the store they still count there, so a first
+   * lease now would get too little and then wait out fullRecheckMs: a raised limit would admit less than
+   * it allows for a second. The new quota's requests wait for them instead, as they would for a lease.
+   */
+  private settleBeforeLeasing(quota: KeyQuota, previous: KeyQuota | undefined): void {
+    const lease = previous?.inFlight;
+    if (lease === undefined && !this.releasing.has(counterId(quota.counter))) return;
+    const settling = (async () => {
+      if (lease !== undefined) await lease;
+      // Read only now: the lease, landing on a retired quota, has just added its own hand-back.
+      const running = this.releasing.get(counterId(quota.counter));
+      if (running !== undefined) await Promise.all(running);
+    })();
+    const flight: Promise<void> = settling.then(() => {
+      if (quota.inFlight === flight) quota.inFlight = undefined;
+    });
+    quota.inFlight = flight;
+    this.runInBackground(flight);
   }
 
   /** Keys unseen for two windows have nothing left in any window worth remembering. */
@@ -317,3 +351,5 @@ export class LeasedRateLimiter implements RateLimiter {
     if (nextEndMs < Infinity) this.scheduleSweep(nextEndMs);
   };
 }
+
+const counterId = (counter: RateLimitCounter): string => `${counter.keyId}#${counter.windowSeconds}#${counter.slicesPerWindow}`;
